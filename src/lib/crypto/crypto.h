@@ -1,0 +1,176 @@
+/* Copyright (c) 2026 The keywarden authors
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef KW_CRYPTO_CRYPTO_H
+#define KW_CRYPTO_CRYPTO_H
+
+/*
+ * The crypto interface of libkeywarden. crypto/ is the only directory of the
+ * core that includes <openssl/...>; everything else calls these functions.
+ *
+ * Conventions for every function here:
+ *  - returns KW_OK or one of the kw_rc listed; out-parameters are written
+ *    only on success;
+ *  - byte outputs that are not secrets are malloc()ed and freed by the
+ *    caller with free(); secret outputs are kw_secret;
+ *  - NULL pointers with a non-zero length, NULL out-parameters, unknown
+ *    enum values and inputs over KW_CRYPTO_INPUT_MAX give KW_E_INVALID;
+ *    an operation the key type cannot do gives KW_E_UNSUPPORTED;
+ *  - a kw_ckey is immutable after creation and safe to use from many threads
+ *    at once (it keeps a small pool of prepared OpenSSL contexts, so no
+ *    operation re-parses the key or sets up the curve again).
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keywarden/algs.h"
+#include "keywarden/rc.h"
+#include "keywarden/secret.h"
+
+#define KW_CRYPTO_INPUT_MAX (64u * 1024u * 1024u)
+#define KW_GCM_IV_LEN	    12
+#define KW_GCM_TAG_LEN	    16
+#define KW_DIGEST_MAX	    64
+
+/* ---- random, digests, HKDF ------------------------------------------- */
+
+/* Fills buf with len bytes from the DRBG. KW_OK, KW_E_INVALID, KW_E_CRYPTO. */
+kw_rc kw_random(void *buf, size_t len);
+
+/* out receives kw_hash_size(h) bytes. h must not be KW_HASH_NONE. */
+kw_rc kw_digest(kw_hash h, const void *in, size_t in_len,
+		uint8_t out[static KW_DIGEST_MAX], size_t *out_len);
+
+/* Streaming digest, for inputs of any size. */
+typedef struct kw_digest_ctx kw_digest_ctx;
+kw_rc kw_digest_ctx_new(kw_hash h, kw_digest_ctx **out);
+kw_rc kw_digest_ctx_update(kw_digest_ctx *c, const void *in, size_t len);
+kw_rc kw_digest_ctx_final(kw_digest_ctx *c, uint8_t out[static KW_DIGEST_MAX],
+			  size_t *out_len);
+void kw_digest_ctx_free(kw_digest_ctx *c);
+
+/* HKDF-SHA-256 (RFC 5869): out_len bytes into a new secret. salt may be NULL
+ * (zero-length). out_len 1..8160. */
+kw_rc kw_hkdf_sha256(const kw_secret *ikm, const void *salt, size_t salt_len,
+		     const void *info, size_t info_len, size_t out_len,
+		     kw_secret **out);
+
+/* One-shot HMAC with a raw key (for internal uses: blind indexes, share
+ * checksums). h must be a SHA-2 hash. */
+kw_rc kw_hmac(kw_hash h, const kw_secret *key, const void *in, size_t in_len,
+	      uint8_t out[static KW_DIGEST_MAX], size_t *out_len);
+
+/* ---- keys --------------------------------------------------------------- */
+
+typedef struct kw_ckey kw_ckey;
+
+/* A fresh key of type t. KW_OK, KW_E_INVALID, KW_E_UNSUPPORTED, KW_E_CRYPTO,
+ * KW_E_NOMEM. */
+kw_rc kw_ckey_generate(kw_key_type t, kw_ckey **out);
+
+/* A key from its private encoding: PKCS#8 DER for RSA/EC/Ed25519 (the type
+ * must match the encoded key, e.g. an RSA-3072 key is refused as rsa-2048),
+ * raw key bytes for AES (16/32) and HMAC (any length 16..128).
+ * KW_E_INVALID on malformed or mismatched input. */
+kw_rc kw_ckey_from_private(kw_key_type t, const uint8_t *in, size_t in_len,
+			   kw_ckey **out);
+
+/* The private encoding of k (as accepted by kw_ckey_from_private), for
+ * sealing into the store or wrapping for an approved export only. */
+kw_rc kw_ckey_private_export(const kw_ckey *k, kw_secret **out);
+
+/* A verify-only key from a SubjectPublicKeyInfo DER or PEM (t must match). */
+kw_rc kw_ckey_from_public(kw_key_type t, const uint8_t *in, size_t in_len,
+			  kw_ckey **out);
+
+/* SubjectPublicKeyInfo, DER (malloc) or PEM (NUL-terminated, malloc).
+ * KW_E_UNSUPPORTED for symmetric keys. */
+kw_rc kw_ckey_public_der(const kw_ckey *k, uint8_t **out, size_t *out_len);
+kw_rc kw_ckey_public_pem(const kw_ckey *k, char **out);
+
+/* Raw public components, big-endian, minimal length (malloc each):
+ *   RSA: a = n, b = e;  EC: a = x, b = y (each padded to the field size);
+ *   Ed25519: a = the 32-byte public key, b = NULL/0.
+ * Used for JWK and PKCS#11 attributes. */
+kw_rc kw_ckey_public_components(const kw_ckey *k, uint8_t **out_a,
+				size_t *out_a_len, uint8_t **out_b,
+				size_t *out_b_len);
+
+kw_key_type kw_ckey_type(const kw_ckey *k);
+bool kw_ckey_has_private(const kw_ckey *k);
+void kw_ckey_free(kw_ckey *k);
+
+/* ---- signatures --------------------------------------------------------- */
+
+/*
+ * Valid combinations:
+ *  RSA  PKCS1 : hash SHA-1/224/256/384/512 (message or prehashed); or
+ *               hash NONE + prehashed: in is signed as-is with PKCS#1 type 1
+ *               padding (CKM_RSA_PKCS: the caller supplies the DigestInfo).
+ *  RSA  PSS   : hash SHA-1/224/256/384/512, MGF1 with the same hash.
+ *  EC   ECDSA : hash SHA-*, or hash NONE + prehashed (any digest length,
+ *               truncated as X9.62 says: CKM_ECDSA).
+ *  Ed25519    : hash NONE, prehashed false (pure EdDSA, RFC 8032).
+ * Anything else: KW_E_UNSUPPORTED. A prehashed input of the wrong length:
+ * KW_E_INVALID.
+ */
+kw_rc kw_ckey_sign(kw_ckey *k, const kw_sign_params *p, const uint8_t *in,
+		   size_t in_len, uint8_t **out_sig, size_t *out_len);
+
+/* KW_OK if sig is valid, KW_E_VERIFY if not, other codes for bad input. */
+KW_WUR kw_rc kw_ckey_verify(kw_ckey *k, const kw_sign_params *p,
+			    const uint8_t *in, size_t in_len,
+			    const uint8_t *sig, size_t sig_len);
+
+/* ---- encryption --------------------------------------------------------- */
+
+/* AES-GCM. iv is KW_GCM_IV_LEN bytes; pass NULL to encrypt to have a random
+ * one generated. out receives iv || ciphertext || tag (malloc).
+ * KW_E_UNSUPPORTED for non-AES keys. */
+kw_rc kw_ckey_gcm_encrypt(kw_ckey *k, const uint8_t *iv, const uint8_t *aad,
+			  size_t aad_len, const uint8_t *pt, size_t pt_len,
+			  uint8_t **out, size_t *out_len);
+
+/* Takes iv || ciphertext || tag; KW_E_VERIFY if the tag (or AAD) is wrong.
+ * The plaintext is a kw_secret: it may be key material (unwrapping, data
+ * keys). */
+kw_rc kw_ckey_gcm_decrypt(kw_ckey *k, const uint8_t *aad, size_t aad_len,
+			  const uint8_t *in, size_t in_len, kw_secret **out);
+
+/* RSA-OAEP with hash h for both the label hash and MGF1 (SHA-1/224/256/384/
+ * 512); label may be NULL. KW_E_LIMIT if pt is too long for the key. */
+kw_rc kw_ckey_oaep_encrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
+			   size_t label_len, const uint8_t *pt, size_t pt_len,
+			   uint8_t **out, size_t *out_len);
+/* KW_E_VERIFY on a padding or label error (one error, no oracle). */
+kw_rc kw_ckey_oaep_decrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
+			   size_t label_len, const uint8_t *in, size_t in_len,
+			   kw_secret **out);
+
+/* ---- key wrap ----------------------------------------------------------- */
+
+kw_rc kw_ckey_wrap(kw_ckey *k, kw_wrap_mode m, const uint8_t *in, size_t in_len,
+		   uint8_t **out, size_t *out_len);
+/* KW_E_VERIFY if the integrity check fails. */
+kw_rc kw_ckey_unwrap(kw_ckey *k, kw_wrap_mode m, const uint8_t *in,
+		     size_t in_len, kw_secret **out);
+
+/* ---- MAC ---------------------------------------------------------------- */
+
+/* HMAC with the key's hash; out receives the full tag (malloc). */
+kw_rc kw_ckey_mac(kw_ckey *k, const uint8_t *in, size_t in_len, uint8_t **out,
+		  size_t *out_len);
+/* Constant-time check; tags shorter than 16 bytes are refused (KW_E_INVALID). */
+KW_WUR kw_rc kw_ckey_mac_verify(kw_ckey *k, const uint8_t *in, size_t in_len,
+				const uint8_t *tag, size_t tag_len);
+
+/* ---- self-tests --------------------------------------------------------- */
+
+/* Runs the known-answer tests of every algorithm above with published
+ * vectors (NIST CAVP, RFC 8032, RFC 3394, RFC 5649, RFC 4231, RFC 5869) and
+ * pairwise-consistency tests. KW_OK or KW_E_CRYPTO; the name of the first
+ * failing test is logged. Thread-safe; takes well under a second. */
+kw_rc kw_crypto_selftest(void);
+
+#endif
