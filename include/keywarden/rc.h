@@ -36,6 +36,8 @@ typedef enum kw_rc {
 	KW_E_NOT_INITIALIZED = 20, /* instance not initialised yet */
 	KW_E_INTERNAL = 21,	   /* a bug: an invariant did not hold */
 	KW_E_EXPIRED = 22, /* credential, approval or grant past its expiry */
+	KW_E_UNAVAILABLE = 23, /* service unreachable: connect failed, timed
+				* out, connection lost, malformed response */
 	KW_RC_COUNT_
 } kw_rc;
 

@@ -28,6 +28,7 @@ static const char *const kw_rc_names[KW_RC_COUNT_] = {
 	[KW_E_NOT_INITIALIZED] = "not_initialized",
 	[KW_E_INTERNAL] = "internal_error",
 	[KW_E_EXPIRED] = "expired",
+	[KW_E_UNAVAILABLE] = "unavailable",
 };
 
 const char *kw_rc_str(kw_rc rc)
