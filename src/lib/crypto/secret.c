@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto/internal.h"
 #include "keywarden/log.h"
 #include "keywarden/secret.h"
 
@@ -76,4 +77,12 @@ void kw_wipe(void *p, size_t len)
 int kw_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void kw_secret_shrink(kw_secret *s, size_t len)
+{
+	if (s == NULL || len >= s->len)
+		return;
+	OPENSSL_cleanse(s->data + len, s->len - len);
+	s->len = len;
 }

@@ -1,0 +1,121 @@
+/* Copyright (c) 2026 The keywarden authors
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "util/codec.h"
+
+uint8_t *t_hex(const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	assert_int_equal(n % 2, 0);
+	uint8_t *b = malloc(n / 2 + 1);
+	assert_non_null(b);
+	assert_int_equal(kw_hex_decode(s, n, b), KW_OK);
+	*len = n / 2;
+	return b;
+}
+
+void t_assert_hex(const uint8_t *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+	uint8_t *want = t_hex(s, &n);
+	assert_int_equal(len, n);
+	assert_memory_equal(buf, want, n);
+	free(want);
+}
+
+static kw_ckey *keys[KW_KEY_TYPE_COUNT_];
+
+kw_ckey *t_key(kw_key_type t)
+{
+	assert_true((unsigned)t < KW_KEY_TYPE_COUNT_);
+	if (keys[t] == NULL)
+		assert_int_equal(kw_ckey_generate(t, &keys[t]), KW_OK);
+	return keys[t];
+}
+
+int t_keys_free(void **state)
+{
+	(void)state;
+	for (int i = 0; i < KW_KEY_TYPE_COUNT_; i++) {
+		kw_ckey_free(keys[i]);
+		keys[i] = NULL;
+	}
+	return 0;
+}
+
+static char tmpdir[64];
+
+const char *t_tmpdir(void)
+{
+	if (tmpdir[0] == '\0') {
+		strcpy(tmpdir, "/tmp/kw-crypto-test-XXXXXX");
+		assert_non_null(mkdtemp(tmpdir));
+	}
+	return tmpdir;
+}
+
+int t_tmpdir_remove(void **state)
+{
+	(void)state;
+	if (tmpdir[0] != '\0') {
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			return -1;
+		tmpdir[0] = '\0';
+	}
+	return 0;
+}
+
+const char *t_write_file(const char *name, const void *data, size_t len)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "%s/%s", t_tmpdir(), name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+uint8_t *t_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n >= 0);
+	assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+	uint8_t *b = malloc((size_t)n + 1);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+int t_run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(cmd, sizeof(cmd) - 32, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(cmd) - 32);
+	strcat(cmd, " >/dev/null 2>&1");
+	int st = system(cmd);
+	assert_true(st != -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
