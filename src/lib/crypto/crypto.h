@@ -173,4 +173,35 @@ KW_WUR kw_rc kw_ckey_mac_verify(kw_ckey *k, const uint8_t *in, size_t in_len,
  * failing test is logged. Thread-safe; takes well under a second. */
 kw_rc kw_crypto_selftest(void);
 
+/* ---- password hashing (scrypt, RFC 7914) ------------------------------ */
+
+/* scrypt cost: N = 2^log2_n (1..20), r (1..32), p (1..16), and at most
+ * 1 GiB of memory (128 * r * (N + p) bytes). */
+typedef struct kw_password_params {
+	unsigned log2_n;
+	unsigned r;
+	unsigned p;
+} kw_password_params;
+
+/* Longest encoded hash, without the NUL. */
+#define KW_PASSWORD_HASH_MAX 128
+
+/* Hashes password (0..65536 bytes) with scrypt under a fresh random 16-byte
+ * salt. *out (malloc, NUL-terminated, at most KW_PASSWORD_HASH_MAX bytes) is
+ * "$scrypt$ln=15,r=8,p=1$<salt>$<hash>", salt and 32-byte hash in unpadded
+ * base64url. KW_OK, KW_E_INVALID (NULL, bad parameters), KW_E_CRYPTO,
+ * KW_E_NOMEM. Thread-safe. */
+kw_rc kw_password_hash(const kw_password_params *params,
+		       const kw_secret *password, char **out);
+
+/* Checks password against an encoded hash, with the parameters and salt of
+ * the encoding, comparing in constant time. KW_OK on a match, KW_E_VERIFY
+ * on a mismatch, KW_E_INVALID for a malformed encoding or bad arguments,
+ * KW_E_CRYPTO, KW_E_NOMEM. Thread-safe. */
+KW_WUR kw_rc kw_password_verify(const char *encoded, const kw_secret *password);
+
+/* The parameters an encoded hash was made with (to re-hash on login after
+ * the configured cost changed). KW_OK or KW_E_INVALID. */
+kw_rc kw_password_params_get(const char *encoded, kw_password_params *out);
+
 #endif
