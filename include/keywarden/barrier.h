@@ -101,13 +101,24 @@ kw_rc kw_barrier_seal(kw_barrier *b);
 
 /* ---- sealed records ----------------------------------------------------- */
 
+/* Most bytes of data a record may hold (its sealed form adds 29 bytes). */
+#define KW_BARRIER_DATA_MAX (KW_STORE_DATA_MAX - 29u)
+/* Most bytes of a group or lookup name. */
+#define KW_BARRIER_NAME_MAX 1024
+
 /*
  * All record functions return KW_E_SEALED while sealed, KW_E_INTEGRITY when a
  * record fails to open or disagrees with its manifest (nothing is returned
  * then), and the store's codes otherwise. `group` and `lookup` are names
- * (e.g. "partition-id" and "partition-id/key-name"); the barrier turns them
- * into keyed tags so the store never sees them. Writes need a write
- * transaction; manifests are updated in the same transaction.
+ * (e.g. "partition-id" and "partition-id/key-name", 1..KW_BARRIER_NAME_MAX
+ * bytes); the barrier turns them into keyed tags so the store never sees
+ * them. Writes need a write transaction; manifests are updated in the same
+ * transaction. After a write fails the caller must abort the transaction
+ * (part of the change may be in it). KW_E_INVALID for NULL arguments, a bad
+ * id or type, and for the barrier's own records (type KW_REC_BUCKET, and
+ * KW_REC_META ids "barrier" and "root"), which callers never see.
+ * Thread-safe; every function holds the barrier's lock shared while it
+ * runs, so a seal waits for it.
  */
 kw_rc kw_barrier_rec_get(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			 const char *id, kw_secret **out_data,
@@ -120,16 +131,24 @@ kw_rc kw_barrier_rec_find(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			  kw_secret **out_data, uint64_t *out_version);
 
 /* Creates (expected_version 0) or replaces a record; *out_version (optional)
- * receives the new version. group and lookup may be NULL. */
+ * receives the new version. group and lookup may be NULL. data_len at most
+ * KW_BARRIER_DATA_MAX (else KW_E_LIMIT). KW_E_EXISTS: create of an existing
+ * id, or a lookup name another record of the type has; KW_E_CONFLICT:
+ * expected_version is not the current version. */
 kw_rc kw_barrier_rec_put(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			 const char *id, const char *group, const char *lookup,
 			 const uint8_t *data, size_t data_len,
 			 uint64_t expected_version, uint64_t *out_version);
 
+/* Deletes the record at expected_version (>= 1). KW_E_NOT_FOUND,
+ * KW_E_CONFLICT. */
 kw_rc kw_barrier_rec_delete(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			    const char *id, uint64_t expected_version);
 
-/* Called per record with its opened data, valid during the call only. */
+/* Called per record with its opened data, valid during the call only. The
+ * barrier's lock is not held during the call: it may call any barrier
+ * function (a seal makes the listing stop with KW_E_SEALED). A result other
+ * than KW_OK stops the listing and is returned by kw_barrier_rec_list. */
 typedef kw_rc (*kw_barrier_list_cb)(const char *id, uint64_t version,
 				    const uint8_t *data, size_t len, void *arg);
 
@@ -139,11 +158,22 @@ kw_rc kw_barrier_rec_list(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			  const char *group, const char *after_id, size_t limit,
 			  kw_barrier_list_cb cb, void *arg);
 
+/* Number of records of type (in group, if not NULL), as the store counts
+ * them (rows are not opened). */
 kw_rc kw_barrier_rec_count(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			   const char *group, uint64_t *out_count);
 
+/* Checks every manifest bucket against the root, as unseal does. Reads
+ * check a record against its bucket only; a record rolled back together
+ * with its bucket while unsealed is found here or at the next unseal.
+ * KW_OK, KW_E_SEALED, KW_E_INTEGRITY (logged), store codes. */
+kw_rc kw_barrier_verify(kw_barrier *b);
+
 /* A key for another module, derived from the master key with HKDF and the
- * purpose string as info (e.g. "token-pepper"). KW_E_SEALED while sealed. */
+ * purpose string (1..128 bytes, e.g. "token-pepper") in the info, under a
+ * prefix none of the barrier's own keys uses; len 1..8160 bytes. The same
+ * purpose gives the same key for the life of the instance. KW_OK,
+ * KW_E_SEALED while sealed, KW_E_INVALID, KW_E_CRYPTO, KW_E_NOMEM. */
 kw_rc kw_barrier_derive_key(kw_barrier *b, const char *purpose, size_t len,
 			    kw_secret **out);
 
