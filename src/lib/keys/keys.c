@@ -189,8 +189,9 @@ kw_rc kw_keys_change(kw_keys *ks, const char *partition, const char *name,
 	if (ks == NULL || !ref_valid(partition, name))
 		goto out;
 	rc = kw_keys_check_unsealed(ks);
-	for (int attempt = 0; rc == KW_OK && attempt < CHANGE_ATTEMPTS;
-	     attempt++) {
+	if (rc != KW_OK)
+		goto out;
+	for (int attempt = 1;; attempt++) {
 		int64_t now = kw_keys_now();
 		kw_keys_rec_free(r);
 		r = NULL;
@@ -218,10 +219,10 @@ kw_rc kw_keys_change(kw_keys *ks, const char *partition, const char *name,
 		}
 		kw_store_txn_abort(t);
 		t = NULL;
-		if (rc != KW_E_CONFLICT)
+		if (rc != KW_E_CONFLICT || attempt == CHANGE_ATTEMPTS)
 			break;
 		KW_LOG_DEBUG("key change lost a race (attempt %d); retrying",
-			     attempt + 1);
+			     attempt);
 	}
 	if (rc != KW_OK)
 		goto out;
