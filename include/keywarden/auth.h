@@ -102,6 +102,15 @@ typedef struct kw_auth_config {
 	uint64_t lockout_s;	     /* 0 = 900 */
 	unsigned source_rate_per_min; /* failed logins per source; 0 = 30 */
 	unsigned scrypt_log2_n;	     /* 0 = 15 (N = 32768, r 8, p 1) */
+	/* A cached token verdict is re-read from the store after this long,
+	 * so a revocation made by another node (shared PostgreSQL store) is
+	 * seen within it; this node's own changes are seen at once.
+	 * 0 = 30. */
+	uint64_t token_cache_ttl_s;
+	/* Clock (unix seconds) for expiry, lockout and rate limits; NULL =
+	 * time(). Tests move time with it. */
+	int64_t (*now)(void *now_arg);
+	void *now_arg;
 } kw_auth_config;
 
 typedef struct kw_auth kw_auth;
@@ -177,19 +186,6 @@ kw_rc kw_auth_token_create(kw_auth *a, const char *partition,
 			   char out_id[KW_TOKEN_ID_LEN + 1],
 			   int64_t *out_expires_at);
 
-/*
- * Checks a presented token. KW_OK fills *out (source copied in);
- * KW_E_UNAUTHENTICATED for an unknown or malformed token; KW_E_EXPIRED for
- * one past its expiry or revoked. The hot path of every request: answered
- * from a bounded in-memory cache after the first use, no store access.
- */
-kw_rc kw_auth_token_check(kw_auth *a, const char *token, size_t token_len,
-			  const char *source, kw_caller *out);
-
-kw_rc kw_auth_token_revoke(kw_auth *a, const char *token_id);
-/* Revokes the presented token itself (logout). */
-kw_rc kw_auth_logout(kw_auth *a, const char *token, size_t token_len);
-
 typedef struct kw_token_info {
 	char id[KW_TOKEN_ID_LEN + 1];
 	char principal[KW_NAME_MAX + 1];
@@ -201,9 +197,33 @@ typedef struct kw_token_info {
 	bool session;
 } kw_token_info;
 
-/* Tokens of a partition ("" = system). */
+/*
+ * Checks a presented token. KW_OK fills *out (source copied in);
+ * KW_E_UNAUTHENTICATED for an unknown or malformed token; KW_E_EXPIRED for
+ * one past its expiry or revoked. The hot path of every request: answered
+ * from a bounded in-memory cache after the first use, no store access.
+ */
+kw_rc kw_auth_token_check(kw_auth *a, const char *token, size_t token_len,
+			  const char *source, kw_caller *out);
+
+/* The token with this id (so the caller can check the partition before
+ * revoking it). KW_E_NOT_FOUND. */
+kw_rc kw_auth_token_get(kw_auth *a, const char *token_id, kw_token_info *out);
+
+/* Marks the token revoked (idempotent); it is refused at once, also from
+ * the cache. KW_E_NOT_FOUND. */
+kw_rc kw_auth_token_revoke(kw_auth *a, const char *token_id);
+/* Revokes the presented token itself (logout). */
+kw_rc kw_auth_logout(kw_auth *a, const char *token, size_t token_len);
+
+
+/* Tokens of a partition ("" = system), ascending id. */
 kw_rc kw_auth_token_list(kw_auth *a, const char *partition,
 			 kw_token_info *out, size_t max, size_t *out_n);
+
+/* Deletes every token record past its expiry (revoked or not); the daemon
+ * calls it now and then. *out_count (optional) gets the number. */
+kw_rc kw_auth_token_purge(kw_auth *a, size_t *out_count);
 
 /* ---- authorisation ------------------------------------------------------ */
 
@@ -259,10 +279,21 @@ const char *kw_op_name(kw_op op);
  *  - the role matrix (docs/roles.md) grants ops to roles;
  *  - a key policy can narrow use ops (sign, encrypt, ...) to named
  *    principals and roles: {"allow":[{"principals":["ci"],"roles":[...],
- *    "ops":["sign","verify"]}]}; an unparsable policy denies everything.
- * Pure function of its inputs (no store access); thread-safe.
+ *    "ops":["sign","verify"]}]}; an unparsable policy denies every op on
+ *    the key except KW_OP_KEY_POLICY (so it can be replaced).
+ * NULL caller, partition or an unknown op are denied too.
+ * Pure function of its inputs (no store access; parsed policies are
+ * memoised in a small bounded table); thread-safe.
  */
 kw_rc kw_authz_check(const kw_caller *caller, kw_op op, const char *partition,
 		     const char *key_policy, char *reason, size_t reason_len);
+
+/*
+ * Checks a key policy document before it is stored (docs/roles.md gives the
+ * format). KW_OK if valid; KW_E_INVALID otherwise, with a message naming
+ * the problem (e.g. "allow[0]: unknown field \"opz\"") in err[0..err_len).
+ * err may be NULL. Thread-safe.
+ */
+kw_rc kw_key_policy_validate(const char *json, char *err, size_t err_len);
 
 #endif
