@@ -75,8 +75,7 @@ void kw_store_rec_clear(kw_store_rec *rec)
 
 static bool ops_complete(const kw_store_ops *ops)
 {
-	return ops->version == KW_STORE_OPS_VERSION && ops->name != NULL &&
-	       ops->open != NULL && ops->close != NULL &&
+	return ops->name != NULL && ops->open != NULL && ops->close != NULL &&
 	       ops->txn_begin != NULL && ops->txn_commit != NULL &&
 	       ops->txn_abort != NULL && ops->rec_get != NULL &&
 	       ops->rec_get_by_lookup != NULL && ops->rec_put != NULL &&
@@ -92,10 +91,14 @@ kw_rc kw_store_open_with_ops(const kw_store_ops *ops,
 	kw_store *s = NULL;
 	if (ops == NULL || cfg == NULL || out == NULL)
 		goto out;
-	if (!ops_complete(ops)) {
-		KW_LOG_ERROR("store ops table is incomplete or of version %u "
-			     "(expected %u)",
+	if (ops->version != KW_STORE_OPS_VERSION) {
+		KW_LOG_ERROR("store ops table of version %u, expected %u",
 			     ops->version, KW_STORE_OPS_VERSION);
+		goto out;
+	}
+	if (!ops_complete(ops)) {
+		KW_LOG_ERROR("store ops table \"%s\" lacks a function",
+			     ops->name != NULL ? ops->name : "?");
 		goto out;
 	}
 	rc = KW_E_NOMEM;

@@ -70,6 +70,33 @@ out:
 	return rc;
 }
 
+kw_rc kw_sq_query_int(const char *path, const char *sql, int64_t *out)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	kw_rc rc = KW_E_INVALID;
+	if (path == NULL || sql == NULL || out == NULL)
+		goto out;
+	rc = open_plain(path, &db);
+	if (rc != KW_OK)
+		goto out;
+	int src = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_step(st);
+	if (src == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+	} else if (src == SQLITE_DONE) {
+		rc = KW_E_NOT_FOUND;
+	} else {
+		KW_LOG_ERROR("%s: %s", path, sqlite3_errmsg(db));
+		rc = KW_E_STORAGE;
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 /* Joins the detail column of EXPLAIN QUERY PLAN for sql into buf. */
 static kw_rc plan_of(sqlite3 *db, const char *sql, char *buf, size_t len)
 {

@@ -11,6 +11,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "keywarden/rc.h"
 
@@ -56,5 +57,10 @@ kw_rc kw_sq_query_plans(const char *path, kw_sq_plan_cb cb, void *arg);
  * the backend's schema checks: tests use it to forge a newer schema or
  * damage a database. KW_OK, KW_E_INVALID, KW_E_STORAGE. */
 kw_rc kw_sq_exec_file(const char *path, const char *sql);
+
+/* The first column of the first row of sql (an integer; NULL reads as 0)
+ * on the database file at path. KW_OK, KW_E_INVALID, KW_E_NOT_FOUND (no
+ * row), KW_E_STORAGE. */
+kw_rc kw_sq_query_int(const char *path, const char *sql, int64_t *out);
 
 #endif
