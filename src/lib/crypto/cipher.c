@@ -196,3 +196,138 @@ out:
 	kw_secret_free(pt);
 	return rc;
 }
+
+/* kw_pool_make_fn for OAEP: tag KW_TAG(KW_OP_ENCRYPT or KW_OP_DECRYPT, hash),
+ * with padding, OAEP digest and MGF1 digest set. */
+static kw_rc oaep_ctx_make(const kw_ckey *k, unsigned tag, void **out_ctx)
+{
+	kw_rc rc = KW_E_CRYPTO;
+	bool enc = tag >> 8 == KW_OP_ENCRYPT;
+	const EVP_MD *md = kw_md((kw_hash)(tag & 0xff));
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+
+	if (ctx == NULL || md == NULL ||
+	    (enc ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) !=
+		    1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1) {
+		rc = kw_ossl_fail("RSA-OAEP set-up");
+		goto out;
+	}
+	*out_ctx = ctx;
+	ctx = NULL;
+	rc = KW_OK;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return rc;
+}
+
+/* Common checks of the OAEP functions and the pooled context for them, with
+ * the label set (an empty one replaces whatever the context had). */
+static kw_rc oaep_begin(kw_ckey *k, unsigned op, kw_hash h,
+			const uint8_t *label, size_t label_len,
+			const uint8_t *in, size_t in_len, const void *out,
+			kw_pooled **ctx)
+{
+	static const uint8_t empty[1];
+	kw_rc rc = KW_E_INVALID;
+	OSSL_PARAM params[2];
+
+	if (k == NULL || out == NULL || (label == NULL && label_len != 0) ||
+	    label_len > KW_CRYPTO_INPUT_MAX || (in == NULL && in_len != 0) ||
+	    in_len > KW_CRYPTO_INPUT_MAX || (unsigned)h >= KW_HASH_COUNT_)
+		goto out;
+	rc = KW_E_UNSUPPORTED;
+	if (k->cls != KW_CLASS_RSA || h == KW_HASH_NONE ||
+	    (op == KW_OP_DECRYPT && !k->priv))
+		goto out;
+	rc = kw_pool_take(k, KW_TAG(op, h), KW_CTX_PKEY, oaep_ctx_make, ctx);
+	if (rc != KW_OK)
+		goto out;
+	/* OpenSSL copies the label; a NULL pointer would be refused. */
+	params[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL,
+		(void *)(label_len > 0 ? label : empty), label_len);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_CTX_set_params((*ctx)->ctx, params) != 1) {
+		rc = kw_ossl_fail("set OAEP label");
+		kw_pool_put(k, *ctx, false);
+		*ctx = NULL;
+	}
+out:
+	return rc;
+}
+
+kw_rc kw_ckey_oaep_encrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
+			   size_t label_len, const uint8_t *pt, size_t pt_len,
+			   uint8_t **out, size_t *out_len)
+{
+	kw_pooled *c = NULL;
+	kw_rc rc = oaep_begin(k, KW_OP_ENCRYPT, h, label, label_len, pt, pt_len,
+			      out_len, &c);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (rc == KW_OK && out == NULL)
+		rc = KW_E_INVALID;
+	if (rc != KW_OK)
+		goto out;
+	/* RFC 8017 §7.1.1: mLen <= k - 2 hLen - 2. */
+	if (pt_len + 2 * kw_hash_size(h) + 2 > k->sig_max) {
+		rc = KW_E_LIMIT;
+		goto out;
+	}
+	len = k->sig_max;
+	buf = malloc(len);
+	if (buf == NULL) {
+		rc = KW_E_NOMEM;
+		goto out;
+	}
+	if (EVP_PKEY_encrypt(c->ctx, buf, &len, pt, pt_len) != 1) {
+		rc = kw_ossl_fail("EVP_PKEY_encrypt");
+		goto out;
+	}
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+out:
+	kw_pool_put(k, c, rc == KW_OK);
+	free(buf);
+	return rc;
+}
+
+kw_rc kw_ckey_oaep_decrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
+			   size_t label_len, const uint8_t *in, size_t in_len,
+			   kw_secret **out)
+{
+	kw_pooled *c = NULL;
+	kw_rc rc = oaep_begin(k, KW_OP_DECRYPT, h, label, label_len, in, in_len,
+			      out, &c);
+	kw_secret *pt = NULL;
+	size_t len = 0;
+
+	if (rc == KW_OK && in_len == 0)
+		rc = KW_E_INVALID;
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_secret_new(k->sig_max, &pt);
+	if (rc != KW_OK)
+		goto out;
+	len = pt->len;
+	/* RFC 8017 §7.1.2: a wrong length, a bad padding and a wrong label
+	 * are all the one "decryption error". */
+	if (in_len != k->sig_max ||
+	    EVP_PKEY_decrypt(c->ctx, pt->data, &len, in, in_len) != 1) {
+		ERR_clear_error();
+		rc = KW_E_VERIFY;
+		goto out;
+	}
+	kw_secret_shrink(pt, len);
+	*out = pt;
+	pt = NULL;
+out:
+	kw_pool_put(k, c, rc == KW_OK || rc == KW_E_VERIFY);
+	kw_secret_free(pt);
+	return rc;
+}

@@ -138,6 +138,9 @@ kw_rc kw_ckey_pairwise_test(kw_ckey *k);
 
 /* Field size in bytes of an EC key's curve (32, 48, 66); 0 otherwise. */
 size_t kw_ec_field_len(kw_key_type t);
+/* OpenSSL's group name of an EC key type ("prime256v1", ...); NULL
+ * otherwise. */
+const char *kw_ec_group(kw_key_type t);
 
 /* Wipes s->data[len..) and sets s->len = len (len <= s->len): a secret
  * decrypted into a buffer of the largest possible size is cut to what was
@@ -148,19 +151,26 @@ void kw_secret_shrink(kw_secret *s, size_t len);
 
 typedef enum kw_kat_kind {
 	KW_KAT_DIGEST = 1, /* hash: msg -> expect */
-	KW_KAT_HMAC,	   /* hash: key, msg -> expect */
+	KW_KAT_HMAC,	   /* hash: key, msg -> expect (raw key and, where the
+			    * length allows, an HMAC key of that hash) */
 	KW_KAT_HKDF,	   /* key = IKM, iv = salt, aad = info -> expect */
-	KW_KAT_GCM,	   /* key, iv, aad, msg -> expect = ct || tag */
-	KW_KAT_WRAP,	   /* cipher: key, msg -> expect (and back) */
-	KW_KAT_ED25519,	   /* key = seed: sign msg == expect, verify */
-	KW_KAT_SIGVER,	   /* type, params: key = SPKI DER, msg, expect = sig */
-	KW_KAT_SIGGEN,	   /* type, params: key = PKCS#8, sign msg == expect */
-	KW_KAT_OAEP_DEC,   /* hash: key = PKCS#8, msg = ct, aad = label ->
-			    * expect = pt */
-	KW_KAT_PAIRWISE,   /* type: key = PKCS#8; kw_ckey_pairwise_test */
+	KW_KAT_GCM,	   /* type: key, iv, aad, msg -> expect = ct || tag */
+	KW_KAT_WRAP,	   /* cipher (type, or KW_KEY_NONE for the raw
+			    * cipher): key, msg -> expect, and back */
+	KW_KAT_ED25519,	   /* key = seed, iv = public key: sign msg ->
+			    * expect, verify */
+	KW_KAT_ECDSA,	   /* type, hash: key = private scalar, iv = public
+			    * point: verify msg, expect = r || s; pairwise */
+	KW_KAT_SIGVER,	   /* type, scheme, hash, salt: key = n, iv = e:
+			    * verify msg, expect */
+	KW_KAT_SIGGEN,	   /* type, scheme, hash: key = PKCS#8: sign msg ->
+			    * expect (deterministic), verify */
+	KW_KAT_OAEP_DEC,   /* type, hash: key = PKCS#8, msg = ct, aad = label
+			    * -> expect; pairwise */
 } kw_kat_kind;
 
-/* One known-answer test. Byte strings are hex (NUL-terminated, "" empty). */
+/* One known-answer test. Byte strings are hex (NUL-terminated, "" empty,
+ * NULL absent). */
 typedef struct kw_kat {
 	const char *name; /* logged when the test fails */
 	kw_kat_kind kind;
@@ -168,6 +178,7 @@ typedef struct kw_kat {
 	kw_hash hash;
 	kw_sig_scheme scheme;
 	kw_cipher_id cipher;
+	int salt; /* PSS salt length */
 	const char *key;
 	const char *iv;
 	const char *aad;

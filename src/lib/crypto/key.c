@@ -38,8 +38,7 @@ size_t kw_ec_field_len(kw_key_type t)
 	}
 }
 
-/* OpenSSL's group name of an EC key type. */
-static const char *ec_group(kw_key_type t)
+const char *kw_ec_group(kw_key_type t)
 {
 	switch (t) {
 	case KW_KEY_EC_P256:
@@ -76,7 +75,7 @@ static bool pkey_is_type(const EVP_PKEY *pkey, kw_key_type t)
 		if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) !=
 		    1)
 			return false;
-		return strcmp(name, ec_group(t)) == 0;
+		return strcmp(name, kw_ec_group(t)) == 0;
 	case KW_CLASS_EDDSA:
 		return EVP_PKEY_get_base_id(pkey) == EVP_PKEY_ED25519;
 	default:
@@ -331,7 +330,7 @@ static kw_rc generate_pkey(kw_key_type t, EVP_PKEY **out)
 		goto out;
 	}
 	if (kw_key_type_class(t) == KW_CLASS_EC &&
-	    EVP_PKEY_CTX_set_group_name(ctx, ec_group(t)) != 1) {
+	    EVP_PKEY_CTX_set_group_name(ctx, kw_ec_group(t)) != 1) {
 		rc = kw_ossl_fail("EVP_PKEY_CTX_set_group_name");
 		goto out;
 	}
