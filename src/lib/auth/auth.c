@@ -97,8 +97,8 @@ void kw_auth_free(kw_auth *a)
 {
 	if (a == NULL)
 		return;
-	kw_secret_free(a->token_key);
-	kw_secret_free(a->id_key);
+	kw_ckey_free(a->token_key);
+	kw_ckey_free(a->id_key);
 	pthread_rwlock_destroy(&a->key_lock);
 	free(a->dummy_hash);
 	kw_auth_cache_free(a->cache);
@@ -111,8 +111,8 @@ void kw_auth_cache_flush(kw_auth *a)
 	if (a == NULL)
 		return;
 	pthread_rwlock_wrlock(&a->key_lock);
-	kw_secret_free(a->token_key);
-	kw_secret_free(a->id_key);
+	kw_ckey_free(a->token_key);
+	kw_ckey_free(a->id_key);
 	a->token_key = NULL;
 	a->id_key = NULL;
 	pthread_rwlock_unlock(&a->key_lock);
@@ -165,32 +165,43 @@ kw_rc kw_auth_unsealed(kw_auth *a)
 	return st.sealed ? KW_E_SEALED : KW_OK;
 }
 
+/* Derives one of the HMAC keys. key_lock held exclusively. */
+static kw_rc auth_key_derive(kw_auth *a, enum kw_auth_key_use which,
+			     kw_ckey **out)
+{
+	kw_secret *raw = NULL;
+	const char *purpose =
+		which == KW_AUTH_KEY_TOKEN ? "token-hash" : "principal-id";
+	kw_rc rc = kw_barrier_derive_key(a->b, purpose, KW_AUTH_HASH_LEN, &raw);
+	if (rc == KW_OK)
+		rc = kw_ckey_from_private(KW_KEY_HMAC_SHA256, raw->data,
+					  raw->len, out);
+	kw_secret_free(raw);
+	return rc;
+}
+
 kw_rc kw_auth_hmac(kw_auth *a, enum kw_auth_key_use which, const void *in,
 		   size_t in_len, uint8_t out[static KW_AUTH_HASH_LEN])
 {
 	kw_rc rc = KW_E_INTERNAL;
-	uint8_t mac[KW_DIGEST_MAX];
+	uint8_t *mac = NULL;
 	size_t mac_len = 0;
 
 	pthread_rwlock_rdlock(&a->key_lock);
-	kw_secret **slot =
+	kw_ckey **slot =
 		which == KW_AUTH_KEY_TOKEN ? &a->token_key : &a->id_key;
 	if (*slot == NULL) {
-		/* Derive under the exclusive lock; another thread may have
-		 * done it meanwhile. */
+		/* Derive under the exclusive lock (another thread may have
+		 * done it meanwhile), then go on under it. */
 		pthread_rwlock_unlock(&a->key_lock);
 		pthread_rwlock_wrlock(&a->key_lock);
 		if (*slot == NULL) {
-			const char *purpose = which == KW_AUTH_KEY_TOKEN
-						      ? "token-hash"
-						      : "principal-id";
-			rc = kw_barrier_derive_key(a->b, purpose,
-						   KW_AUTH_HASH_LEN, slot);
+			rc = auth_key_derive(a, which, slot);
 			if (rc != KW_OK)
 				goto out;
 		}
 	}
-	rc = kw_hmac(KW_HASH_SHA256, *slot, in, in_len, mac, &mac_len);
+	rc = kw_ckey_mac(*slot, in, in_len, &mac, &mac_len);
 	if (rc != KW_OK)
 		goto out;
 	if (mac_len != KW_AUTH_HASH_LEN) {
@@ -200,7 +211,10 @@ kw_rc kw_auth_hmac(kw_auth *a, enum kw_auth_key_use which, const void *in,
 	memcpy(out, mac, KW_AUTH_HASH_LEN);
 out:
 	pthread_rwlock_unlock(&a->key_lock);
-	kw_wipe(mac, sizeof(mac));
+	if (mac != NULL) {
+		kw_wipe(mac, mac_len);
+		free(mac);
+	}
 	return rc;
 }
 

@@ -51,13 +51,14 @@ struct kw_auth {
 	kw_store *s;
 	kw_auth_config cfg; /* defaults filled in */
 	kw_password_params pw;
-	/* Keys derived from the master key on first use, wiped by
-	 * kw_auth_cache_flush(). Readers hold key_lock shared while they
-	 * use them. */
+	/* HMAC-SHA-256 keys derived from the master key on first use and
+	 * held as prepared contexts (kw_ckey), wiped by
+	 * kw_auth_cache_flush(). Readers hold key_lock shared while they use
+	 * them. */
 	pthread_rwlock_t key_lock;
-	kw_secret *token_key; /* "token-hash" */
-	kw_secret *id_key;    /* "principal-id" */
-	char *dummy_hash;     /* scrypt hash that unknown users are checked
+	kw_ckey *token_key; /* "token-hash" */
+	kw_ckey *id_key;    /* "principal-id" */
+	char *dummy_hash;   /* scrypt hash that unknown users are checked
 				 against, so they take as long as known ones */
 	kw_auth_cache *cache;
 	kw_auth_limiter *limiter;

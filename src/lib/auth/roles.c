@@ -121,45 +121,49 @@ kw_rc kw_auth_use_op_parse(const char *name, kw_op *out)
 	return KW_E_INVALID;
 }
 
-static kw_rc deny(char *reason, size_t reason_len, const char *why)
-{
-	if (reason != NULL && reason_len > 0)
-		snprintf(reason, reason_len, "%s", why);
-	return KW_E_DENIED;
-}
-
 kw_rc kw_authz_check(const kw_caller *caller, kw_op op, const char *partition,
 		     const char *key_policy, char *reason, size_t reason_len)
 {
-	if (reason != NULL && reason_len > 0)
-		reason[0] = '\0';
-	if (caller == NULL || partition == NULL)
-		return deny(reason, reason_len, "no caller or partition");
-	if ((unsigned)op >= KW_OP_COUNT_ || op == KW_OP_NONE)
-		return deny(reason, reason_len, "unknown operation");
-	const op_rule *r = &op_rules[op];
+	const char *why = NULL;
+	const op_rule *r = NULL;
 
-	if ((r->flags & F_SYS) && !caller->system)
-		return deny(reason, reason_len, "system principals only");
+	if (caller == NULL || partition == NULL) {
+		why = "no caller or partition";
+		goto out;
+	}
+	if ((unsigned)op >= KW_OP_COUNT_ || op == KW_OP_NONE) {
+		why = "unknown operation";
+		goto out;
+	}
+	r = &op_rules[op];
+	if ((r->flags & F_SYS) && !caller->system) {
+		why = "system principals only";
+		goto out;
+	}
 	/* A system principal has partition "" and acts everywhere; anyone
 	 * else only in its own partition (never in "", the system one). */
 	if (!caller->system && (caller->partition[0] == '\0' ||
-				strcmp(caller->partition, partition) != 0))
-		return deny(reason, reason_len, "other partition");
-	if ((caller->roles & r->roles) == 0)
-		return deny(reason, reason_len, "role does not allow it");
-	if (key_policy == NULL)
-		return KW_OK;
-
-	bool use = (r->flags & F_USE) != 0;
-	if (!use && op == KW_OP_KEY_POLICY)
-		return KW_OK;
+				strcmp(caller->partition, partition) != 0)) {
+		why = "other partition";
+		goto out;
+	}
+	if ((caller->roles & r->roles) == 0) {
+		why = "role does not allow it";
+		goto out;
+	}
+	/* A key policy narrows use ops. An unparsable one denies every op
+	 * on its key but its own replacement. */
+	if (key_policy == NULL || op == KW_OP_KEY_POLICY)
+		goto out;
 	kw_rc prc = kw_policy_eval(key_policy, caller, op);
 	if (prc == KW_E_INVALID)
-		return deny(reason, reason_len, "key policy invalid");
-	if (!use)
-		return KW_OK;
-	if (prc != KW_OK)
-		return deny(reason, reason_len, "key policy does not allow it");
-	return KW_OK;
+		why = "key policy invalid";
+	else if (prc != KW_OK && prc != KW_E_DENIED)
+		why = "key policy cannot be evaluated";
+	else if ((r->flags & F_USE) && prc != KW_OK)
+		why = "key policy does not allow it";
+out:
+	if (reason != NULL && reason_len > 0)
+		snprintf(reason, reason_len, "%s", why != NULL ? why : "");
+	return why == NULL ? KW_OK : KW_E_DENIED;
 }

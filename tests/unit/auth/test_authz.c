@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -407,6 +408,74 @@ static void test_policy_limits(void **state)
 	free(json);
 }
 
+/* Parsed policies are memoised by text: many distinct policies (more than
+ * the memo's slots), asked twice in different orders and from several
+ * threads, must give exactly the answers of their texts. */
+#define MEMO_POLICIES 600
+
+static void memo_policy(int i, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "{\"allow\":[{\"principals\":[\"u%d\"],\"ops\":"
+		 "[\"%s\"]}]}",
+		 i, i % 2 ? "sign" : "decrypt");
+}
+
+static void *memo_worker(void *arg)
+{
+	int start = *(int *)arg;
+	char pol[160];
+	for (int k = 0; k < MEMO_POLICIES; k++) {
+		int i = (start + k * 7) % MEMO_POLICIES;
+		char name[16];
+		memo_policy(i, pol, sizeof(pol));
+		snprintf(name, sizeof(name), "u%d", i);
+		kw_caller me = caller(name, "A", CU);
+		kw_caller other = caller("u", "A", CU);
+		kw_op op = i % 2 ? KW_OP_KEY_SIGN : KW_OP_KEY_DECRYPT;
+		kw_op wrong = i % 2 ? KW_OP_KEY_DECRYPT : KW_OP_KEY_SIGN;
+		if (kw_authz_check(&me, op, "A", pol, NULL, 0) != KW_OK ||
+		    kw_authz_check(&me, wrong, "A", pol, NULL, 0) !=
+			    KW_E_DENIED ||
+		    kw_authz_check(&other, op, "A", pol, NULL, 0) !=
+			    KW_E_DENIED)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_policy_memo(void **state)
+{
+	(void)state;
+	int starts[4] = {0, 1, 2, 3};
+	assert_null(memo_worker(&starts[0]));
+	assert_null(memo_worker(&starts[1]));
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+			pthread_create(&th[i], NULL, memo_worker, &starts[i]),
+			0);
+	for (int i = 0; i < 4; i++) {
+		void *ret = (void *)1;
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	/* An unparsable text is remembered as unparsable, and a valid text
+	 * in the same place afterwards is not mistaken for it. */
+	kw_caller ci = caller("ci", "A", CU);
+	const char *bad = "{\"allow\":[{\"principals\":[\"ci\"]}]}";
+	const char *good =
+		"{\"allow\":[{\"principals\":[\"ci\"],\"ops\":[\"sign\"]}]}";
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(
+			kw_authz_check(&ci, KW_OP_KEY_SIGN, "A", bad, NULL, 0),
+			KW_E_DENIED);
+		assert_int_equal(
+			kw_authz_check(&ci, KW_OP_KEY_SIGN, "A", good, NULL, 0),
+			KW_OK);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_policy_malformed_denies),
 		cmocka_unit_test(test_policy_validate),
 		cmocka_unit_test(test_policy_limits),
+		cmocka_unit_test(test_policy_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
