@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -291,6 +293,49 @@ static void test_overwritten_pages(void **state)
 	check_damaged(f, 300);
 }
 
+/* A real write failure (RLIMIT_FSIZE makes writes past 512 KiB fail, as a
+ * full disk does): the write transaction fails with KW_E_STORAGE, nothing
+ * of it is applied, and the store works again once there is room. */
+static void test_disk_full(void **state)
+{
+	fx *f = *state;
+	kw_store_txn *t;
+	kw_store_rec r;
+	struct rlimit old, small;
+	assert_int_equal(put_one(f->s, KW_REC_KEY, "before", 1, 0, 0, "b"),
+			 KW_OK);
+	rec_make(&r, KW_REC_OBJECT, "big", 1, 0, 0, NULL);
+	r.data_len = 2u * 1024u * 1024u;
+	r.data = calloc(1, r.data_len);
+	assert_non_null(r.data);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 512 * 1024;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	kw_rc rc = kw_store_txn_begin(f->s, true, &t);
+	if (rc == KW_OK)
+		rc = kw_store_rec_put(t, &r, 0);
+	if (rc == KW_OK)
+		rc = kw_store_txn_commit(t);
+	else
+		kw_store_txn_abort(t);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(rc, KW_E_STORAGE);
+	kw_store_rec back;
+	assert_int_equal(get_one(f->s, KW_REC_OBJECT, "big", &back),
+			 KW_E_NOT_FOUND);
+	assert_rec(f->s, KW_REC_KEY, "before", 1, "b");
+	assert_int_equal(put_one(f->s, KW_REC_KEY, "after", 1, 0, 0, "a"),
+			 KW_OK);
+	assert_int_equal(fx_reopen(f), KW_OK);
+	assert_rec(f->s, KW_REC_KEY, "after", 1, "a");
+	assert_int_equal(get_one(f->s, KW_REC_OBJECT, "big", &back),
+			 KW_E_NOT_FOUND);
+	free(r.data);
+}
+
 static void test_file_mode_0600(void **state)
 {
 	fx *f = *state;
@@ -448,6 +493,7 @@ int main(void)
 		T(test_corrupt_header),
 		T(test_truncated_file),
 		T(test_overwritten_pages),
+		T(test_disk_full),
 		T(test_file_mode_0600),
 		T(test_query_plans_indexed),
 		T(test_pool_exhaustion),
