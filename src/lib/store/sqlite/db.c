@@ -63,61 +63,74 @@ const char *const kw_sq_sql[KW_SQ_STMT_COUNT_] = {
 	[KW_SQ_AUDIT_LAST] = "SELECT max(seq) FROM audit",
 };
 
-kw_rc kw_sq_rc(const kw_sq_conn *c, int rc, const char *what)
+kw_rc kw_sq_rc(const kw_sq_conn *c, int src, const char *what)
 {
 	sqlite3 *db = c != NULL ? c->db : NULL;
-	switch (rc & 0xff) {
+	kw_rc rc = KW_E_STORAGE;
+	switch (src & 0xff) {
 	case SQLITE_OK:
 	case SQLITE_ROW:
 	case SQLITE_DONE:
-		return KW_OK;
+		rc = KW_OK;
+		break;
 	case SQLITE_CONSTRAINT:
-		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
-		    rc == SQLITE_CONSTRAINT_UNIQUE)
-			return KW_E_EXISTS;
+		/* Unique violations are answers (KW_E_EXISTS), not failures:
+		 * not logged. Any other constraint is a bug. */
+		if (src == SQLITE_CONSTRAINT_PRIMARYKEY ||
+		    src == SQLITE_CONSTRAINT_UNIQUE) {
+			rc = KW_E_EXISTS;
+			break;
+		}
 		KW_LOG_ERROR("%s: %s", what, sqlite3_errmsg(db));
-		return KW_E_INTERNAL;
+		rc = KW_E_INTERNAL;
+		break;
 	case SQLITE_NOMEM:
 		KW_LOG_ERROR("%s: out of memory", what);
-		return KW_E_NOMEM;
+		rc = KW_E_NOMEM;
+		break;
 	case SQLITE_MISUSE:
 	case SQLITE_RANGE:
-		KW_LOG_ERROR("%s: %s (a bug)", what, sqlite3_errstr(rc));
-		return KW_E_INTERNAL;
+		KW_LOG_ERROR("%s: %s (a bug)", what, sqlite3_errstr(src));
+		rc = KW_E_INTERNAL;
+		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		KW_LOG_ERROR("%s: database still locked by another process "
 			     "after %u ms",
 			     what, c != NULL ? c->be->busy_ms : 0u);
-		return KW_E_STORAGE;
-	default:
+		break;
+	default: /* FULL, IOERR, CORRUPT, NOTADB, CANTOPEN, READONLY, ... */
 		KW_LOG_ERROR("%s: %s (%s)", what,
 			     db != NULL ? sqlite3_errmsg(db) : "",
-			     sqlite3_errstr(rc));
-		return KW_E_STORAGE;
+			     sqlite3_errstr(src));
+		break;
 	}
+	return rc;
 }
 
 kw_rc kw_sq_stmt_get(kw_sq_conn *c, kw_sq_stmt id, sqlite3_stmt **out)
 {
+	kw_rc rc = KW_OK;
 	sqlite3_stmt *st = c->stmts[id];
-	if (st != NULL && !sqlite3_stmt_busy(st)) {
-		*out = st;
-		return KW_OK;
-	}
+	if (st != NULL && !sqlite3_stmt_busy(st))
+		goto out;
 	/* Not prepared yet: prepare and keep it. In use further up the
 	 * stack (re-entered from a list callback): a fresh one, freed by
 	 * kw_sq_stmt_put(). */
 	unsigned flags = st == NULL ? SQLITE_PREPARE_PERSISTENT : 0;
-	sqlite3_stmt *fresh = NULL;
-	int src = sqlite3_prepare_v3(c->db, kw_sq_sql[id], -1, flags, &fresh,
-				     NULL);
-	if (src != SQLITE_OK)
-		return kw_sq_rc(c, src, kw_sq_stmt_name(id));
-	if (st == NULL)
-		c->stmts[id] = fresh;
-	*out = fresh;
-	return KW_OK;
+	bool keep = st == NULL;
+	int src =
+		sqlite3_prepare_v3(c->db, kw_sq_sql[id], -1, flags, &st, NULL);
+	if (src != SQLITE_OK) {
+		rc = kw_sq_rc(c, src, kw_sq_stmt_name(id));
+		goto out;
+	}
+	if (keep)
+		c->stmts[id] = st;
+out:
+	if (rc == KW_OK)
+		*out = st;
+	return rc;
 }
 
 void kw_sq_stmt_put(kw_sq_conn *c, kw_sq_stmt id, sqlite3_stmt *st)

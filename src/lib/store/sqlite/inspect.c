@@ -97,20 +97,23 @@ out:
 	return rc;
 }
 
-/* Joins the detail column of EXPLAIN QUERY PLAN for sql into buf. */
+/* Joins the detail column of EXPLAIN QUERY PLAN for sql into buf ("" for
+ * BEGIN, COMMIT, ROLLBACK: they have no plan). */
 static kw_rc plan_of(sqlite3 *db, const char *sql, char *buf, size_t len)
 {
 	char eqp[512];
 	sqlite3_stmt *st = NULL;
 	size_t used = 0;
-	int src = SQLITE_OK;
+	kw_rc rc = KW_OK;
 	buf[0] = '\0';
 	if (strncmp(sql, "SELECT", 6) != 0 && strncmp(sql, "INSERT", 6) != 0 &&
 	    strncmp(sql, "UPDATE", 6) != 0 && strncmp(sql, "DELETE", 6) != 0)
-		return KW_OK; /* BEGIN, COMMIT, ROLLBACK: no plan */
+		goto out;
 	snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
-	src = sqlite3_prepare_v2(db, eqp, -1, &st, NULL);
-	while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+	int src = sqlite3_prepare_v2(db, eqp, -1, &st, NULL);
+	while (src == SQLITE_OK || src == SQLITE_ROW) {
+		if ((src = sqlite3_step(st)) != SQLITE_ROW)
+			break;
 		const char *d = (const char *)sqlite3_column_text(st, 3);
 		int n = snprintf(buf + used, len - used, "%s%s",
 				 used != 0 ? "; " : "", d != NULL ? d : "");
@@ -118,12 +121,13 @@ static kw_rc plan_of(sqlite3 *db, const char *sql, char *buf, size_t len)
 			break;
 		used += (size_t)n;
 	}
-	sqlite3_finalize(st);
 	if (src != SQLITE_DONE && src != SQLITE_ROW) {
 		KW_LOG_ERROR("query plan: %s", sqlite3_errstr(src));
-		return KW_E_STORAGE;
+		rc = KW_E_STORAGE;
 	}
-	return KW_OK;
+out:
+	sqlite3_finalize(st);
+	return rc;
 }
 
 kw_rc kw_sq_query_plans(const char *path, kw_sq_plan_cb cb, void *arg)

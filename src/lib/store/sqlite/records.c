@@ -33,6 +33,18 @@ static int bind_tag(sqlite3_stmt *st, int i, bool has, const uint8_t *tag)
 	return sqlite3_bind_blob(st, i, tag, KW_STORE_TAG_LEN, SQLITE_STATIC);
 }
 
+/* Binds ?1 = type and, with a group, ?2 = group (list and count). *next is
+ * the index of the next parameter. */
+static int bind_type_group(sqlite3_stmt *st, uint32_t type,
+			   const uint8_t *group, int *next)
+{
+	*next = 2;
+	int src = sqlite3_bind_int64(st, 1, (sqlite3_int64)type);
+	if (src == SQLITE_OK && group != NULL)
+		src = bind_tag(st, (*next)++, true, group);
+	return src;
+}
+
 static sqlite3_int64 sql_limit(size_t limit)
 {
 	return limit == 0 || limit > INT64_MAX ? -1 : (sqlite3_int64)limit;
@@ -62,6 +74,7 @@ static bool column_tag(sqlite3_stmt *st, int col, bool *has, uint8_t *tag)
  * caller could have written (the file was edited) is KW_E_STORAGE. */
 static kw_rc row_view(sqlite3_stmt *st, uint32_t type, kw_store_rec *out)
 {
+	kw_rc rc = KW_E_STORAGE;
 	kw_store_rec r;
 	memset(&r, 0, sizeof(r));
 	r.type = type;
@@ -69,22 +82,24 @@ static kw_rc row_view(sqlite3_stmt *st, uint32_t type, kw_store_rec *out)
 	int id_len = sqlite3_column_bytes(st, 0);
 	sqlite3_int64 version = sqlite3_column_int64(st, 1);
 	if (id == NULL || id_len < 1 || id_len > KW_STORE_ID_MAX || version < 1)
-		return corrupt("read");
+		goto out;
 	memcpy(r.id, id, (size_t)id_len);
 	r.version = (uint64_t)version;
 	if (!kw_store_id_valid(r.id) ||
 	    !column_tag(st, 2, &r.has_group, r.group) ||
 	    !column_tag(st, 3, &r.has_lookup, r.lookup) ||
 	    sqlite3_column_type(st, 4) != SQLITE_BLOB)
-		return corrupt("read");
+		goto out;
 	r.data_len = (size_t)sqlite3_column_bytes(st, 4);
 	if (r.data_len > KW_STORE_DATA_MAX)
-		return corrupt("read");
-	r.data = (uint8_t *)sqlite3_column_blob(st, 4);
-	if (r.data_len == 0)
-		r.data = NULL;
+		goto out;
+	r.data = r.data_len != 0 ? (uint8_t *)sqlite3_column_blob(st, 4) : NULL;
 	*out = r;
-	return KW_OK;
+	rc = KW_OK;
+out:
+	if (rc != KW_OK)
+		KW_LOG_ERROR("read: malformed row in the database");
+	return rc;
 }
 
 /* Runs a statement expected to return at most one record and copies it out:
@@ -94,22 +109,22 @@ static kw_rc get_one(kw_sq_conn *c, kw_sq_stmt id, sqlite3_stmt *st,
 {
 	kw_store_rec r;
 	int src = sqlite3_step(st);
-	if (src == SQLITE_DONE)
-		return KW_E_NOT_FOUND;
-	if (src != SQLITE_ROW)
-		return kw_sq_rc(c, src, kw_sq_stmt_name(id));
-	kw_rc rc = row_view(st, type, &r);
-	if (rc != KW_OK)
-		return rc;
-	if (r.data_len != 0) {
-		uint8_t *copy = malloc(r.data_len);
-		if (copy == NULL)
-			return KW_E_NOMEM;
-		memcpy(copy, r.data, r.data_len);
-		r.data = copy;
+	kw_rc rc = src == SQLITE_DONE  ? KW_E_NOT_FOUND
+		   : src == SQLITE_ROW ? row_view(st, type, &r)
+				       : kw_sq_rc(c, src, kw_sq_stmt_name(id));
+	if (rc != KW_OK || r.data_len == 0)
+		goto out;
+	uint8_t *copy = malloc(r.data_len);
+	if (copy == NULL) {
+		rc = KW_E_NOMEM;
+		goto out;
 	}
-	*out = r;
-	return KW_OK;
+	memcpy(copy, r.data, r.data_len);
+	r.data = copy;
+out:
+	if (rc == KW_OK)
+		*out = r;
+	return rc;
 }
 
 kw_rc kw_sq_rec_get(void *p, uint32_t type, const char *id, kw_store_rec *out)
@@ -233,10 +248,8 @@ kw_rc kw_sq_rec_list(void *p, uint32_t type, const uint8_t *group,
 	kw_rc rc = kw_sq_stmt_get(t->c, id, &st);
 	if (rc != KW_OK)
 		goto out;
-	int i = 1;
-	int src = sqlite3_bind_int64(st, i++, (sqlite3_int64)type);
-	if (src == SQLITE_OK && group != NULL)
-		src = bind_tag(st, i++, true, group);
+	int i;
+	int src = bind_type_group(st, type, group, &i);
 	/* "" sorts before every valid id. */
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_text(st, i++,
@@ -264,16 +277,16 @@ out:
 static kw_rc get_int(kw_sq_conn *c, kw_sq_stmt id, sqlite3_stmt *st,
 		     uint64_t *out)
 {
+	kw_rc rc = KW_OK;
 	int src = sqlite3_step(st);
-	if (src != SQLITE_ROW)
-		return src == SQLITE_DONE
-			       ? corrupt(kw_sq_stmt_name(id))
-			       : kw_sq_rc(c, src, kw_sq_stmt_name(id));
-	sqlite3_int64 v = sqlite3_column_int64(st, 0);
-	if (v < 0)
-		return corrupt(kw_sq_stmt_name(id));
-	*out = (uint64_t)v;
-	return KW_OK;
+	sqlite3_int64 v = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	if (src != SQLITE_ROW && src != SQLITE_DONE)
+		rc = kw_sq_rc(c, src, kw_sq_stmt_name(id));
+	else if (v < 0)
+		rc = corrupt(kw_sq_stmt_name(id));
+	if (rc == KW_OK)
+		*out = (uint64_t)v;
+	return rc;
 }
 
 kw_rc kw_sq_rec_count(void *p, uint32_t type, const uint8_t *group,
@@ -285,9 +298,8 @@ kw_rc kw_sq_rec_count(void *p, uint32_t type, const uint8_t *group,
 	kw_rc rc = kw_sq_stmt_get(t->c, id, &st);
 	if (rc != KW_OK)
 		goto out;
-	int src = sqlite3_bind_int64(st, 1, (sqlite3_int64)type);
-	if (src == SQLITE_OK && group != NULL)
-		src = bind_tag(st, 2, true, group);
+	int unused;
+	int src = bind_type_group(st, type, group, &unused);
 	rc = src == SQLITE_OK ? get_int(t->c, id, st, out_count)
 			      : kw_sq_rc(t->c, src, "count");
 out:

@@ -86,17 +86,16 @@ static kw_rc check_ours(kw_sq_conn *c)
 			   "SELECT count(*) FROM sqlite_schema"
 			   " WHERE type = 'table' AND name = 'schema_version'",
 			   &ours, NULL, 0);
-	if (rc != KW_OK)
-		return rc;
-	if ((app != 0 && app != KW_SQ_APPLICATION_ID) ||
-	    (objects != 0 && ours == 0)) {
+	if (rc == KW_OK && ((app != 0 && app != KW_SQ_APPLICATION_ID) ||
+			    (objects != 0 && ours == 0))) {
 		KW_LOG_ERROR("%s is an SQLite database of another application",
 			     c->be->path);
-		return KW_E_STORAGE;
+		rc = KW_E_STORAGE;
 	}
-	return KW_OK;
+	return rc;
 }
 
+/* Runs inside BEGIN IMMEDIATE: no other connection migrates at once. */
 static kw_rc migrate_locked(kw_sq_conn *c)
 {
 	sqlite3_int64 cur = 0;
@@ -114,14 +113,16 @@ static kw_rc migrate_locked(kw_sq_conn *c)
 			   " FROM schema_version",
 			   &cur, NULL, 0);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	if (cur > KW_SQ_SCHEMA_VERSION) {
 		KW_LOG_ERROR("%s has schema version %lld, newer than the %d "
 			     "this keywarden knows: upgrade keywarden",
 			     c->be->path, (long long)cur, KW_SQ_SCHEMA_VERSION);
-		return KW_E_STORAGE;
+		rc = KW_E_STORAGE;
+		goto out;
 	}
-	for (sqlite3_int64 v = cur + 1; v <= KW_SQ_SCHEMA_VERSION; v++) {
+	for (sqlite3_int64 v = cur + 1;
+	     rc == KW_OK && v <= KW_SQ_SCHEMA_VERSION; v++) {
 		rc = exec(c, migrations[v - 1], "migration");
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO schema_version VALUES (%lld,"
@@ -129,14 +130,16 @@ static kw_rc migrate_locked(kw_sq_conn *c)
 			 (long long)v);
 		if (rc == KW_OK)
 			rc = exec(c, sql, "migration");
-		if (rc != KW_OK)
-			return rc;
-		KW_LOG_INFO("%s: applied schema migration %lld", c->be->path,
-			    (long long)v);
+		if (rc == KW_OK)
+			KW_LOG_INFO("%s: applied schema migration %lld",
+				    c->be->path, (long long)v);
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
 		 KW_SQ_APPLICATION_ID);
-	return cur == 0 ? exec(c, sql, "migration") : KW_OK;
+	if (rc == KW_OK && cur == 0)
+		rc = exec(c, sql, "migration");
+out:
+	return rc;
 }
 
 kw_rc kw_sq_schema_migrate(kw_sq_conn *c)
