@@ -222,7 +222,9 @@ static void test_gcm_bad_input(void **state)
 			 KW_E_VERIFY);
 	assert_null(s);
 	/* Keys of other types cannot do GCM. */
-	static const kw_key_type others[] = {KW_KEY_HMAC_SHA256};
+	static const kw_key_type others[] = {KW_KEY_HMAC_SHA256,
+					     KW_KEY_RSA_2048, KW_KEY_EC_P256,
+					     KW_KEY_ED25519};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		kw_ckey *o = t_key(others[i]);
 		assert_int_equal(
@@ -235,6 +237,201 @@ static void test_gcm_bad_input(void **state)
 	assert_null(s);
 }
 
+static const kw_hash sha_all[] = {KW_HASH_SHA1, KW_HASH_SHA224, KW_HASH_SHA256,
+				  KW_HASH_SHA384, KW_HASH_SHA512};
+
+/* Every hash, with and without a label, the longest message a key takes
+ * (k - 2 hLen - 2) and the empty one. */
+static void test_oaep_roundtrip(void **state)
+{
+	(void)state;
+	static const kw_key_type types[] = {KW_KEY_RSA_2048, KW_KEY_RSA_3072};
+	uint8_t pt[512];
+	assert_int_equal(kw_random(pt, sizeof(pt)), KW_OK);
+	for (size_t t = 0; t < 2; t++) {
+		kw_ckey *k = t_key(types[t]);
+		size_t klen = kw_key_type_bits(types[t]) / 8;
+		for (size_t h = 0; h < 5; h++) {
+			size_t max = klen - 2 * kw_hash_size(sha_all[h]) - 2;
+			const size_t lens[] = {0, 1, 32, max};
+			for (size_t i = 0; i < 4; i++) {
+				const uint8_t *label =
+					i % 2 ? (const uint8_t *)"label" : NULL;
+				size_t label_len = i % 2 ? 5 : 0;
+				uint8_t *ct = NULL;
+				size_t n = 0;
+				kw_secret *back = NULL;
+				assert_int_equal(kw_ckey_oaep_encrypt(
+							 k, sha_all[h], label,
+							 label_len, pt, lens[i],
+							 &ct, &n),
+						 KW_OK);
+				assert_int_equal(n, klen);
+				assert_int_equal(
+					kw_ckey_oaep_decrypt(k, sha_all[h],
+							     label, label_len,
+							     ct, n, &back),
+					KW_OK);
+				assert_int_equal(back->len, lens[i]);
+				if (lens[i] > 0)
+					assert_memory_equal(back->data, pt,
+							    lens[i]);
+				kw_secret_free(back);
+				free(ct);
+			}
+			/* One byte more than the key can carry. */
+			uint8_t *ct = NULL;
+			size_t n = 0;
+			assert_int_equal(kw_ckey_oaep_encrypt(k, sha_all[h],
+							      NULL, 0, pt,
+							      max + 1, &ct, &n),
+					 KW_E_LIMIT);
+			assert_null(ct);
+		}
+	}
+}
+
+/* A wrong label, another hash, a changed byte, a wrong length and another
+ * key all give the one KW_E_VERIFY. A public-only key encrypts but cannot
+ * decrypt. */
+static void test_oaep_failures(void **state)
+{
+	(void)state;
+	kw_ckey *k = t_key(KW_KEY_RSA_2048);
+	uint8_t *ct = NULL, *der = NULL;
+	size_t n = 0, dl = 0;
+	kw_secret *back = NULL;
+	static const uint8_t label[] = "record-key-label";
+	assert_int_equal(
+		kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, label, sizeof(label),
+				     (const uint8_t *)"secret", 6, &ct, &n),
+		KW_OK);
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA256,
+					      (const uint8_t *)"other-label",
+					      11, ct, n, &back),
+			 KW_E_VERIFY);
+	assert_int_equal(
+		kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, NULL, 0, ct, n, &back),
+		KW_E_VERIFY);
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA384, label,
+					      sizeof(label), ct, n, &back),
+			 KW_E_VERIFY);
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, label,
+					      sizeof(label), ct, n - 1, &back),
+			 KW_E_VERIFY);
+	ct[n / 2] ^= 0x04;
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, label,
+					      sizeof(label), ct, n, &back),
+			 KW_E_VERIFY);
+	ct[n / 2] ^= 0x04;
+	assert_null(back);
+	/* The pooled context forgot the wrong label: the right one works. */
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, label,
+					      sizeof(label), ct, n, &back),
+			 KW_OK);
+	assert_memory_equal(back->data, "secret", 6);
+	kw_secret_free(back);
+	back = NULL;
+	/* Encrypt with the public key alone; only the private key opens. */
+	kw_ckey *pub = NULL;
+	uint8_t *ct2 = NULL;
+	size_t n2 = 0;
+	assert_int_equal(kw_ckey_public_der(k, &der, &dl), KW_OK);
+	assert_int_equal(kw_ckey_from_public(KW_KEY_RSA_2048, der, dl, &pub),
+			 KW_OK);
+	assert_int_equal(kw_ckey_oaep_encrypt(pub, KW_HASH_SHA1, NULL, 0,
+					      (const uint8_t *)"x", 1, &ct2,
+					      &n2),
+			 KW_OK);
+	assert_int_equal(kw_ckey_oaep_decrypt(pub, KW_HASH_SHA1, NULL, 0, ct2,
+					      n2, &back),
+			 KW_E_UNSUPPORTED);
+	assert_int_equal(
+		kw_ckey_oaep_decrypt(k, KW_HASH_SHA1, NULL, 0, ct2, n2, &back),
+		KW_OK);
+	assert_memory_equal(back->data, "x", 1);
+	kw_secret_free(back);
+	back = NULL;
+	kw_ckey_free(pub);
+	free(der);
+	free(ct2);
+	/* Another key of the same size. */
+	assert_int_equal(kw_ckey_oaep_decrypt(t_key(KW_KEY_RSA_3072),
+					      KW_HASH_SHA256, label,
+					      sizeof(label), ct, n, &back),
+			 KW_E_VERIFY);
+	free(ct);
+}
+
+static void test_oaep_bad_input(void **state)
+{
+	(void)state;
+	kw_ckey *k = t_key(KW_KEY_RSA_2048);
+	uint8_t buf[256] = {1};
+	uint8_t *ct = NULL;
+	size_t n = 0;
+	kw_secret *s = NULL;
+	assert_int_equal(kw_ckey_oaep_encrypt(NULL, KW_HASH_SHA256, NULL, 0,
+					      buf, 1, &ct, &n),
+			 KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, NULL, 1, buf,
+					      1, &ct, &n),
+			 KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, NULL, 0, NULL,
+					      1, &ct, &n),
+			 KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, NULL, 0, buf,
+					      1, NULL, &n),
+			 KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, NULL, 0, buf,
+					      1, &ct, NULL),
+			 KW_E_INVALID);
+	assert_int_equal(
+		kw_ckey_oaep_encrypt(k, (kw_hash)77, NULL, 0, buf, 1, &ct, &n),
+		KW_E_INVALID);
+	assert_int_equal(
+		kw_ckey_oaep_encrypt(k, KW_HASH_NONE, NULL, 0, buf, 1, &ct, &n),
+		KW_E_UNSUPPORTED);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, buf,
+					      KW_CRYPTO_INPUT_MAX + 1, buf, 1,
+					      &ct, &n),
+			 KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_encrypt(k, KW_HASH_SHA256, NULL, 0, buf,
+					      KW_CRYPTO_INPUT_MAX + 1, &ct, &n),
+			 KW_E_INVALID);
+	assert_null(ct);
+	assert_int_equal(kw_ckey_oaep_decrypt(NULL, KW_HASH_SHA256, NULL, 0,
+					      buf, 256, &s),
+			 KW_E_INVALID);
+	assert_int_equal(
+		kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, NULL, 0, NULL, 256, &s),
+		KW_E_INVALID);
+	assert_int_equal(
+		kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, NULL, 0, buf, 0, &s),
+		KW_E_INVALID);
+	assert_int_equal(kw_ckey_oaep_decrypt(k, KW_HASH_SHA256, NULL, 0, buf,
+					      256, NULL),
+			 KW_E_INVALID);
+	assert_int_equal(
+		kw_ckey_oaep_decrypt(k, (kw_hash)-3, NULL, 0, buf, 256, &s),
+		KW_E_INVALID);
+	assert_null(s);
+	/* Only RSA keys do OAEP. */
+	static const kw_key_type others[] = {KW_KEY_AES_256, KW_KEY_EC_P384,
+					     KW_KEY_ED25519,
+					     KW_KEY_HMAC_SHA512};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		assert_int_equal(kw_ckey_oaep_encrypt(t_key(others[i]),
+						      KW_HASH_SHA256, NULL, 0,
+						      buf, 1, &ct, &n),
+				 KW_E_UNSUPPORTED);
+		assert_int_equal(kw_ckey_oaep_decrypt(t_key(others[i]),
+						      KW_HASH_SHA256, NULL, 0,
+						      buf, 256, &s),
+				 KW_E_UNSUPPORTED);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +439,9 @@ int main(void)
 		cmocka_unit_test(test_gcm_roundtrip),
 		cmocka_unit_test(test_gcm_tamper),
 		cmocka_unit_test(test_gcm_bad_input),
+		cmocka_unit_test(test_oaep_roundtrip),
+		cmocka_unit_test(test_oaep_failures),
+		cmocka_unit_test(test_oaep_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, t_keys_free);
 }
