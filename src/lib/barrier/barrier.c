@@ -37,17 +37,20 @@ out:
  * (another process may have initialised the store). unseal_mu held. */
 static kw_rc meta_refresh(kw_barrier *b)
 {
-	if (b->initialized)
-		return KW_OK;
+	kw_rc rc = KW_OK;
 	kw_barrier_meta m;
-	kw_rc rc = meta_load(b->store, &m);
-	if (rc == KW_E_NOT_FOUND)
-		return KW_OK;
-	if (rc != KW_OK)
-		return rc;
-	b->meta = m;
-	b->initialized = true;
-	return KW_OK;
+
+	if (b->initialized)
+		goto out;
+	rc = meta_load(b->store, &m);
+	if (rc == KW_E_NOT_FOUND) {
+		rc = KW_OK; /* not initialised yet */
+	} else if (rc == KW_OK) {
+		b->meta = m;
+		b->initialized = true;
+	}
+out:
+	return rc;
 }
 
 kw_rc kw_barrier_open(kw_store *store, kw_barrier **out)
@@ -121,13 +124,15 @@ void kw_barrier_free(kw_barrier *b)
 
 kw_rc kw_barrier_enter(kw_barrier *b, const kw_barrier_keys **out)
 {
+	kw_rc rc = KW_OK;
 	pthread_rwlock_rdlock(&b->lock);
 	if (b->keys == NULL) {
 		pthread_rwlock_unlock(&b->lock);
-		return KW_E_SEALED;
+		rc = KW_E_SEALED;
+	} else {
+		*out = b->keys;
 	}
-	*out = b->keys;
-	return KW_OK;
+	return rc;
 }
 
 void kw_barrier_leave(kw_barrier *b)
@@ -154,13 +159,15 @@ static void status_fill(kw_barrier *b, kw_barrier_status *out)
 
 kw_rc kw_barrier_status_get(kw_barrier *b, kw_barrier_status *out)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (b == NULL || out == NULL)
-		return KW_E_INVALID;
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
-	kw_rc rc = meta_refresh(b);
+	rc = meta_refresh(b);
 	if (rc == KW_OK)
 		status_fill(b, out);
 	pthread_mutex_unlock(&b->unseal_mu);
+out:
 	return rc;
 }
 
@@ -206,25 +213,30 @@ static kw_rc expect_sealed(kw_barrier *b)
 {
 	kw_rc rc = meta_refresh(b);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
+	rc = KW_E_NOT_INITIALIZED;
 	if (!b->initialized)
-		return KW_E_NOT_INITIALIZED;
+		goto out;
 	pthread_rwlock_rdlock(&b->lock);
-	bool sealed = b->keys == NULL;
+	rc = b->keys == NULL ? KW_OK : KW_E_STATE;
 	pthread_rwlock_unlock(&b->lock);
-	return sealed ? KW_OK : KW_E_STATE;
+out:
+	return rc;
 }
 
 kw_rc kw_barrier_unseal(kw_barrier *b, const char *share, size_t share_len,
 			kw_barrier_status *out_status)
 {
-	kw_rc rc = KW_E_INTERNAL;
+	kw_rc rc = KW_E_INVALID;
 	kw_share s;
 	kw_secret *master = NULL;
+	bool locked = false;
 
+	memset(&s, 0, sizeof(s));
 	if (b == NULL || share == NULL || share_len == 0)
-		return KW_E_INVALID;
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
+	locked = true;
 	rc = expect_sealed(b);
 	if (rc != KW_OK)
 		goto out;
@@ -272,10 +284,10 @@ kw_rc kw_barrier_unseal(kw_barrier *b, const char *share, size_t share_len,
 	/* Unsealed or not, this attempt is over. */
 	progress_reset(b);
 out:
-	if (out_status != NULL &&
-	    (rc == KW_OK || rc == KW_E_VERIFY || rc == KW_E_INTEGRITY))
+	if (out_status != NULL && rc == KW_OK)
 		status_fill(b, out_status);
-	pthread_mutex_unlock(&b->unseal_mu);
+	if (locked)
+		pthread_mutex_unlock(&b->unseal_mu);
 	kw_wipe(&s, sizeof(s));
 	kw_secret_free(master);
 	return rc;
@@ -283,30 +295,36 @@ out:
 
 kw_rc kw_barrier_unseal_with_key(kw_barrier *b, const kw_secret *master)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (b == NULL || master == NULL || master->len != KW_MASTER_KEY_LEN)
-		return KW_E_INVALID;
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
-	kw_rc rc = expect_sealed(b);
+	rc = expect_sealed(b);
 	if (rc == KW_OK)
 		rc = install_master(b, master);
 	pthread_mutex_unlock(&b->unseal_mu);
+out:
 	return rc;
 }
 
 kw_rc kw_barrier_unseal_reset(kw_barrier *b)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (b == NULL)
-		return KW_E_INVALID;
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
 	progress_reset(b);
 	pthread_mutex_unlock(&b->unseal_mu);
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 kw_rc kw_barrier_seal(kw_barrier *b)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (b == NULL)
-		return KW_E_INVALID;
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
 	progress_reset(b);
 	/* Exclusive: waits for every record operation in flight. */
@@ -318,7 +336,9 @@ kw_rc kw_barrier_seal(kw_barrier *b)
 	if (keys != NULL)
 		KW_LOG_INFO("sealed");
 	kw_barrier_keys_free(keys);
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 void kw_barrier_shares_free(kw_secret **shares, unsigned n)
@@ -408,17 +428,19 @@ out:
 kw_rc kw_barrier_init(kw_barrier *b, unsigned shares, unsigned threshold,
 		      kw_secret ***out_shares)
 {
-	kw_rc rc = KW_E_INTERNAL;
+	kw_rc rc = KW_E_INVALID;
 	kw_secret *master = NULL;
 	kw_secret **texts = NULL;
 	kw_barrier_keys *keys = NULL;
 	kw_barrier_meta m;
+	bool locked = false;
 
+	memset(&m, 0, sizeof(m));
 	if (b == NULL || out_shares == NULL || threshold < 1 ||
 	    threshold > shares || shares > KW_SHARES_MAX)
-		return KW_E_INVALID;
-	memset(&m, 0, sizeof(m));
+		goto out;
 	pthread_mutex_lock(&b->unseal_mu);
+	locked = true;
 	rc = meta_refresh(b);
 	if (rc != KW_OK)
 		goto out;
@@ -461,7 +483,8 @@ kw_rc kw_barrier_init(kw_barrier *b, unsigned shares, unsigned threshold,
 	*out_shares = texts;
 	texts = NULL;
 out:
-	pthread_mutex_unlock(&b->unseal_mu);
+	if (locked)
+		pthread_mutex_unlock(&b->unseal_mu);
 	kw_barrier_keys_free(keys);
 	kw_secret_free(master);
 	kw_barrier_shares_free(texts, shares);
@@ -495,23 +518,25 @@ out:
 kw_rc kw_barrier_derive_key(kw_barrier *b, const char *purpose, size_t len,
 			    kw_secret **out)
 {
-	kw_rc rc = KW_E_INTERNAL;
+	kw_rc rc = KW_E_INVALID;
 	const kw_barrier_keys *keys = NULL;
 	char info[sizeof(INFO_DERIVE) + KW_BARRIER_PURPOSE_MAX];
+	size_t n = 0;
 
 	if (b == NULL || purpose == NULL || out == NULL || len == 0 ||
 	    len > 255 * 32)
-		return KW_E_INVALID;
-	size_t n = strnlen(purpose, KW_BARRIER_PURPOSE_MAX + 1);
+		goto out;
+	n = strnlen(purpose, KW_BARRIER_PURPOSE_MAX + 1);
 	if (n == 0 || n > KW_BARRIER_PURPOSE_MAX)
-		return KW_E_INVALID;
+		goto out;
 	memcpy(info, INFO_DERIVE, sizeof(INFO_DERIVE) - 1);
 	memcpy(info + sizeof(INFO_DERIVE) - 1, purpose, n);
 	rc = kw_barrier_enter(b, &keys);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_barrier_hkdf(keys->master, info, sizeof(INFO_DERIVE) - 1 + n,
 			     len, out);
 	kw_barrier_leave(b);
+out:
 	return rc;
 }

@@ -38,17 +38,15 @@ static void bucket_id(uint32_t b, char id[static 5])
 static long bucket_of_id(const char *id)
 {
 	long b = 0;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 4 && b >= 0; i++) {
 		char c = id[i];
 		int v = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
 					       : -1;
-		if (v < 0)
-			return -1;
-		b = b * 16 + v;
+		b = v < 0 ? -1 : b * 16 + v;
 	}
-	if (id[4] != '\0' || b >= (long)KW_MANIFEST_BUCKETS)
-		return -1;
+	if (b >= 0 && (id[4] != '\0' || b >= (long)KW_MANIFEST_BUCKETS))
+		b = -1;
 	return b;
 }
 
@@ -80,7 +78,7 @@ static kw_rc bucket_digest(const kw_barrier_keys *k, uint32_t b,
 
 	kw_rc rc = kw_digest(KW_HASH_SHA256, plain, len, md, &md_len);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	buf[0] = 0x02;
 	kw_be32_put(buf + 1, b);
 	memcpy(buf + 5, md, 32);
@@ -88,19 +86,50 @@ static kw_rc bucket_digest(const kw_barrier_keys *k, uint32_t b,
 		     &md_len);
 	if (rc == KW_OK)
 		memcpy(out, md, 32);
+out:
 	return rc;
 }
 
-/* Order of entries: type, then id bytes, then id length. */
-static int entry_cmp(uint32_t ta, const uint8_t *ia, size_t la, uint32_t tb,
-		     const uint8_t *ib, size_t lb)
+/* One entry of a bucket plaintext (or the entry looked for). */
+typedef struct entry {
+	uint32_t type;
+	const uint8_t *id;
+	size_t id_len;
+	uint64_t version;
+	size_t size; /* bytes in the plaintext */
+} entry;
+
+/* Parses the entry at p[off..len); false if it is malformed. */
+static bool entry_parse(const uint8_t *p, size_t len, size_t off, entry *e)
 {
-	if (ta != tb)
-		return ta < tb ? -1 : 1;
-	int c = memcmp(ia, ib, la < lb ? la : lb);
-	if (c != 0)
-		return c;
-	return la < lb ? -1 : la > lb ? 1 : 0;
+	bool ok = len - off >= ENTRY_FIXED;
+	if (ok) {
+		e->type = kw_be32_get(p + off);
+		e->id_len = p[off + 4];
+		e->id = p + off + 5;
+		ok = e->id_len >= 1 && e->id_len <= KW_STORE_ID_MAX &&
+		     len - off - ENTRY_FIXED >= e->id_len;
+	}
+	for (size_t i = 0; ok && i < e->id_len; i++)
+		ok = e->id[i] >= 0x21 && e->id[i] <= 0x7e;
+	if (ok) {
+		e->version = kw_be64_get(e->id + e->id_len);
+		e->size = ENTRY_FIXED + e->id_len;
+		ok = e->version != 0;
+	}
+	return ok;
+}
+
+/* Order of entries: type, then id bytes, then id length. */
+static int entry_cmp(const entry *a, const entry *b)
+{
+	int c = a->type < b->type ? -1 : a->type > b->type ? 1 : 0;
+	if (c == 0)
+		c = memcmp(a->id, b->id,
+			   a->id_len < b->id_len ? a->id_len : b->id_len);
+	if (c == 0)
+		c = a->id_len < b->id_len ? -1 : a->id_len > b->id_len ? 1 : 0;
+	return c;
 }
 
 kw_rc kw_manifest_bucket_scan(const uint8_t *p, size_t len, uint32_t type,
@@ -108,48 +137,31 @@ kw_rc kw_manifest_bucket_scan(const uint8_t *p, size_t len, uint32_t type,
 			      size_t *out_pos, size_t *out_end,
 			      uint64_t *out_count)
 {
-	size_t id_len = id ? strlen(id) : 0, off = 1;
-	size_t pos = len, end = len, prev = 0;
+	kw_rc rc = KW_E_INTEGRITY;
+	entry want = {type, (const uint8_t *)id, id ? strlen(id) : 0, 0, 0};
+	entry e, prev;
+	size_t off = 1, pos = len, end = len;
 	uint64_t version = 0, count = 0;
 	bool placed = id == NULL;
 
-	if ((p == NULL && len != 0) || len < 1 || p[0] != BUCKET_FORMAT)
-		return KW_E_INTEGRITY;
+	if (p == NULL || len < 1 || p[0] != BUCKET_FORMAT)
+		goto out;
 	while (off < len) {
-		if (len - off < ENTRY_FIXED)
-			return KW_E_INTEGRITY;
-		uint32_t et = kw_be32_get(p + off);
-		size_t el = p[off + 4];
-		const uint8_t *ei = p + off + 5;
-		if (el < 1 || el > KW_STORE_ID_MAX ||
-		    len - off - ENTRY_FIXED < el)
-			return KW_E_INTEGRITY;
-		for (size_t i = 0; i < el; i++)
-			if (ei[i] < 0x21 || ei[i] > 0x7e)
-				return KW_E_INTEGRITY;
-		uint64_t ev = kw_be64_get(ei + el);
-		if (ev == 0)
-			return KW_E_INTEGRITY;
-		if (count > 0) {
-			uint32_t pt = kw_be32_get(p + prev);
-			if (entry_cmp(pt, p + prev + 5, p[prev + 4], et, ei,
-				      el) >= 0)
-				return KW_E_INTEGRITY;
-		}
-		if (!placed) {
-			int c = entry_cmp(et, ei, el, type, (const uint8_t *)id,
-					  id_len);
-			if (c >= 0) {
-				placed = true;
-				pos = end = off;
-				if (c == 0) {
-					version = ev;
-					end = off + ENTRY_FIXED + el;
-				}
+		if (!entry_parse(p, len, off, &e))
+			goto out;
+		if (count > 0 && entry_cmp(&prev, &e) >= 0)
+			goto out; /* not strictly ascending */
+		int c = placed ? -1 : entry_cmp(&e, &want);
+		if (c >= 0) {
+			placed = true;
+			pos = end = off;
+			if (c == 0) {
+				version = e.version;
+				end = off + e.size;
 			}
 		}
-		prev = off;
-		off += ENTRY_FIXED + el;
+		prev = e;
+		off += e.size;
 		count++;
 	}
 	if (out_version)
@@ -160,21 +172,27 @@ kw_rc kw_manifest_bucket_scan(const uint8_t *p, size_t len, uint32_t type,
 		*out_end = end;
 	if (out_count)
 		*out_count = count;
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 kw_rc kw_manifest_root_decode(const uint8_t *p, size_t len,
 			      kw_manifest_root *out)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (p == NULL || out == NULL)
-		return KW_E_INVALID;
+		goto out;
+	rc = KW_E_INTEGRITY;
 	if (len != KW_MANIFEST_ROOT_LEN || p[0] != ROOT_FORMAT)
-		return KW_E_INTEGRITY;
+		goto out;
 	memcpy(out->acc, p + 1, 32);
 	out->counter = kw_be64_get(p + 33);
 	out->buckets = kw_be64_get(p + 41);
 	out->records = kw_be64_get(p + 49);
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 static void root_encode(const kw_manifest_root *r,
@@ -201,9 +219,8 @@ static kw_rc sealed_put(const kw_barrier_keys *k, kw_store_txn *t,
 	rec.version = expected + 1;
 	kw_rc rc = kw_barrier_data_seal(k->record, &ident, plain, len,
 					&rec.data, &rec.data_len);
-	if (rc != KW_OK)
-		return rc;
-	rc = kw_store_rec_put(t, &rec, expected);
+	if (rc == KW_OK)
+		rc = kw_store_rec_put(t, &rec, expected);
 	free(rec.data);
 	return rc;
 }
@@ -310,7 +327,7 @@ static kw_rc bucket_rebuild(const kw_manifest_edit *e, uint64_t version,
 	kw_secret *s = NULL;
 	kw_rc rc = kw_secret_new(len, &s);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	uint8_t *p = s->data;
 	memcpy(p, e->plain->data, e->pos);
 	p += e->pos;
@@ -323,7 +340,8 @@ static kw_rc bucket_rebuild(const kw_manifest_edit *e, uint64_t version,
 	}
 	memcpy(p, e->plain->data + e->end, e->plain->len - e->end);
 	*out = s;
-	return KW_OK;
+out:
+	return rc;
 }
 
 static void xor32(uint8_t *acc, const uint8_t *d)
@@ -386,7 +404,7 @@ kw_rc kw_manifest_check(const kw_barrier_keys *k, kw_store_txn *t,
 	kw_manifest_edit e;
 	kw_rc rc = kw_manifest_edit_begin(k, t, type, id, &e);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	if (e.version != version) {
 		KW_LOG_WARN("record %" PRIu32
 			    "/%s: the store has version %" PRIu64
@@ -396,6 +414,7 @@ kw_rc kw_manifest_check(const kw_barrier_keys *k, kw_store_txn *t,
 		rc = KW_E_INTEGRITY;
 	}
 	kw_manifest_edit_clear(&e);
+out:
 	return rc;
 }
 
@@ -413,14 +432,12 @@ static kw_rc verify_bucket(const kw_store_rec *rec, void *arg)
 	uint64_t count = 0;
 	uint8_t d[32];
 
+	kw_rc rc = KW_E_INTEGRITY;
 	long b = bucket_of_id(rec->id);
-	if (b < 0) {
-		KW_LOG_ERROR("unexpected bucket record id");
-		return KW_E_INTEGRITY;
-	}
 	kw_seal_ident_of(rec, &ident);
-	kw_rc rc = kw_barrier_data_open(v->k->record, &ident, rec->data,
-					rec->data_len, &plain);
+	if (b >= 0)
+		rc = kw_barrier_data_open(v->k->record, &ident, rec->data,
+					  rec->data_len, &plain);
 	if (rc == KW_OK)
 		rc = kw_manifest_bucket_scan(plain->data, plain->len, 0, NULL,
 					     NULL, NULL, NULL, &count);

@@ -35,10 +35,11 @@ _Static_assert(sizeof(KCV_PLAIN) - 1 == KW_KCV_PLAIN_LEN, "kcv block");
 
 kw_rc kw_barrier_meta_encode(const kw_barrier_meta *m, kw_secret **out)
 {
+	kw_rc rc = KW_E_INVALID;
 	kw_tlv_writer w;
 
 	if (m == NULL || out == NULL)
-		return KW_E_INVALID;
+		goto out;
 	kw_tlv_writer_init(&w);
 	kw_tlv_put_u64(&w, T_FORMAT, KW_BARRIER_FORMAT);
 	kw_tlv_put_u64(&w, T_SHARES, m->shares);
@@ -47,8 +48,9 @@ kw_rc kw_barrier_meta_encode(const kw_barrier_meta *m, kw_secret **out)
 	kw_tlv_put_bytes(&w, T_INSTANCE_ID, m->instance_id,
 			 sizeof(m->instance_id));
 	kw_tlv_put_bytes(&w, T_KCV, m->kcv, sizeof(m->kcv));
-	kw_rc rc = kw_tlv_writer_finish(&w, out);
+	rc = kw_tlv_writer_finish(&w, out);
 	kw_tlv_writer_clear(&w);
+out:
 	return rc;
 }
 
@@ -58,8 +60,8 @@ static kw_rc next_item(kw_tlv_reader *r, uint16_t tag, size_t len,
 {
 	kw_rc rc = kw_tlv_next(r, it);
 	if (rc != KW_OK || it->tag != tag || (len != 0 && it->len != len))
-		return KW_E_INTEGRITY;
-	return KW_OK;
+		rc = KW_E_INTEGRITY;
+	return rc;
 }
 
 kw_rc kw_barrier_meta_decode(const uint8_t *p, size_t len, kw_barrier_meta *out)
@@ -70,9 +72,11 @@ kw_rc kw_barrier_meta_decode(const uint8_t *p, size_t len, kw_barrier_meta *out)
 	kw_tlv_item it;
 	uint64_t format = 0, n = 0, k = 0;
 
-	if ((p == NULL && len != 0) || out == NULL)
-		return KW_E_INVALID;
 	memset(&m, 0, sizeof(m));
+	if ((p == NULL && len != 0) || out == NULL) {
+		rc = KW_E_INVALID;
+		goto out;
+	}
 	kw_tlv_reader_init(&r, p, len);
 	if (next_item(&r, T_FORMAT, 0, &it) != KW_OK ||
 	    kw_tlv_item_u64(&it, &format) != KW_OK ||

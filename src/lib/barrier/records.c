@@ -158,20 +158,23 @@ static kw_rc write_refused(kw_store_txn *t, uint32_t type, const char *id,
 	kw_store_rec rec;
 	kw_rc rc = store_rc;
 
+	memset(&rec, 0, sizeof(rec));
 	if (store_rc == KW_E_EXISTS && expected == 0) {
-		memset(&rec, 0, sizeof(rec));
+		/* The id is free in the manifest: is there a row anyway? */
 		rc = kw_store_rec_get(t, type, id, &rec);
-		kw_store_rec_clear(&rec);
 		if (rc == KW_E_NOT_FOUND)
-			return KW_E_EXISTS;
-		if (rc != KW_OK)
-			return rc;
-	} else if (store_rc != KW_E_CONFLICT && store_rc != KW_E_NOT_FOUND) {
-		return store_rc;
+			rc = KW_E_EXISTS; /* no: the lookup name is taken */
+		else if (rc == KW_OK)
+			rc = KW_E_INTEGRITY;
+	} else if (store_rc == KW_E_CONFLICT || store_rc == KW_E_NOT_FOUND) {
+		rc = KW_E_INTEGRITY;
 	}
-	KW_LOG_WARN("record %u/%s: the store disagrees with its manifest",
-		    (unsigned)type, id);
-	return KW_E_INTEGRITY;
+	if (rc == KW_E_INTEGRITY)
+		KW_LOG_WARN("record %u/%s: the store disagrees with its "
+			    "manifest",
+			    (unsigned)type, id);
+	kw_store_rec_clear(&rec);
+	return rc;
 }
 
 kw_rc kw_barrier_rec_put(kw_barrier *b, kw_store_txn *t, uint32_t type,
@@ -287,18 +290,22 @@ typedef struct list_page {
 
 static kw_rc page_add(const kw_store_rec *rec, void *arg)
 {
+	kw_rc rc = KW_E_INTERNAL;
 	list_page *p = arg;
-	kw_store_rec *r = &p->rows[p->n];
 	if (p->n >= LIST_PAGE)
-		return KW_E_INTERNAL;
+		goto out; /* the store gave more than the limit */
+	kw_store_rec *r = &p->rows[p->n];
 	*r = *rec;
 	r->data = malloc(rec->data_len > 0 ? rec->data_len : 1);
+	rc = KW_E_NOMEM;
 	if (r->data == NULL)
-		return KW_E_NOMEM;
+		goto out;
 	if (rec->data_len > 0)
 		memcpy(r->data, rec->data, rec->data_len);
 	p->n++;
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 static void page_clear(list_page *p)
@@ -318,11 +325,12 @@ static kw_rc list_deliver(kw_barrier *b, kw_store_txn *t,
 	kw_secret *plain = NULL;
 	kw_rc rc = kw_barrier_enter(b, &k);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = open_checked(k, t, rec, &plain);
 	kw_barrier_leave(b);
 	if (rc == KW_OK)
 		rc = cb(rec->id, rec->version, plain->data, plain->len, arg);
+out:
 	kw_secret_free(plain);
 	return rc;
 }
@@ -334,10 +342,11 @@ static kw_rc group_tag(kw_barrier *b, uint32_t type, const char *group,
 	const kw_barrier_keys *k = NULL;
 	kw_rc rc = kw_barrier_enter(b, &k);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	if (group != NULL)
 		rc = kw_barrier_tag(k, type, 'g', group, tag);
 	kw_barrier_leave(b);
+out:
 	return rc;
 }
 

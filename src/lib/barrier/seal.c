@@ -126,10 +126,13 @@ void kw_seal_ident_of(const kw_store_rec *rec, kw_seal_ident *out)
 static kw_rc aad_encode(const kw_seal_ident *ident, uint8_t aad[AAD_MAX],
 			size_t *out_len)
 {
+	kw_rc rc = KW_E_INVALID;
+	size_t id_len = 0, n = 0;
+
 	if (ident->id == NULL || !kw_store_id_valid(ident->id) ||
 	    ident->version == 0)
-		return KW_E_INVALID;
-	size_t id_len = strlen(ident->id), n = 0;
+		goto out;
+	id_len = strlen(ident->id);
 	aad[n++] = AAD_FORMAT;
 	kw_be32_put(aad + n, ident->type);
 	n += 4;
@@ -148,7 +151,9 @@ static kw_rc aad_encode(const kw_seal_ident *ident, uint8_t aad[AAD_MAX],
 		n += KW_STORE_TAG_LEN;
 	}
 	*out_len = n;
-	return KW_OK;
+	rc = KW_OK;
+out:
+	return rc;
 }
 
 kw_rc kw_barrier_data_seal(kw_ckey *k, const kw_seal_ident *ident,
