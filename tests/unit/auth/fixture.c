@@ -22,6 +22,9 @@ int afx_setup(void **state)
 	afx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	f->backend = *state;
+	assert_int_equal(
+		kw_store_fault_new(kw_store_backend(f->backend), &f->fault),
+		KW_OK);
 	f->now = AFX_T0;
 	f->cfg.scrypt_log2_n = 4; /* fast: the cost is not under test */
 	f->cfg.now = afx_clock;
@@ -48,6 +51,7 @@ int afx_teardown(void **state)
 	afx *f = *state;
 	afx_close(f);
 	kw_barrier_shares_free(f->shares, 1);
+	kw_store_fault_free(f->fault);
 	if (f->dir[0] != '\0') {
 		unlink_suffix(f, "");
 		unlink_suffix(f, "-wal");
@@ -62,7 +66,7 @@ void afx_open(afx *f)
 {
 	kw_store_config cfg = {.backend = f->backend,
 			       .path = f->dir[0] ? f->path : NULL};
-	assert_int_equal(kw_store_open(&cfg, &f->store), KW_OK);
+	assert_int_equal(kw_store_fault_open(f->fault, &cfg, &f->store), KW_OK);
 	assert_int_equal(kw_barrier_open(f->store, &f->b), KW_OK);
 	if (f->shares == NULL) {
 		assert_int_equal(kw_barrier_init(f->b, 1, 1, &f->shares),

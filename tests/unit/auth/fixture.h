@@ -14,11 +14,13 @@
 #include <stdint.h>
 
 #include "keywarden/auth.h"
+#include "store_fault.h"
 
 #define AFX_T0 1700000000 /* the clock at setup */
 
 typedef struct afx {
-	const char *backend; /* "mem" or "sqlite" */
+	const char *backend;   /* "mem" or "sqlite" */
+	kw_store_fault *fault; /* the store is opened through it */
 	char dir[64];
 	char path[128];
 	kw_store *store;
