@@ -43,14 +43,17 @@ void kfx_unseal(kfx *f);
 /* Creates (name, type, usages: 0 = default) in partition "p1". */
 kw_key_info *kfx_create(kfx *f, const char *name, kw_key_type t,
 			uint32_t usages);
-/* Imports a key of RSA type t whose material is generated once per process
- * (RSA generation is slow, above all under valgrind). */
+/* Imports a key of RSA type t: RSA-2048 from a fixed test key, the others
+ * from material generated once per process (RSA generation is slow, above
+ * all under valgrind). */
 kw_key_info *kfx_import_rsa(kfx *f, const char *name, kw_key_type t,
 			    uint32_t usages);
 /* Keeps m (taken) as the material kfx_import_rsa uses for its type, unless
  * there is one already. */
 void kfx_rsa_keep(kw_key_type t, kw_secret *m);
 bool kfx_rsa_have(kw_key_type t);
+/* True when run by the valgrind test setup (KW_UNDER_VALGRIND set). */
+bool kfx_under_valgrind(void);
 /* Releases the material kept by kfx_import_rsa (call at the end). */
 void kfx_rsa_free(void);
 

@@ -237,7 +237,7 @@ static void test_list(void **state)
 		assert_int_equal(kw_key_create(f->ks, &spec, &k), KW_OK);
 		kw_key_info_free(k);
 	}
-	kfx_create(f, "elsewhere", KW_KEY_AES_128, 0);
+	kw_key_info_free(kfx_create(f, "elsewhere", KW_KEY_AES_128, 0));
 	kw_key_spec other = {
 		.partition = "p2", .name = "hidden", .type = KW_KEY_AES_128};
 	kw_key_info *k = NULL;

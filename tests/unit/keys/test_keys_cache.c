@@ -354,16 +354,24 @@ static void test_every_type(void **state)
 		snprintf(name, sizeof(name), "secret-name-%s",
 			 kw_key_type_name((kw_key_type)t));
 		kw_key_info *k;
-		/* RSA generation is slow: each size is generated once in the
-		 * process, by whichever store runs first; the other imports
-		 * that material. */
+		kw_key_class cls = kw_key_type_class((kw_key_type)t);
 		bool big_rsa = t == KW_KEY_RSA_3072 || t == KW_KEY_RSA_4096;
-		if (big_rsa && kfx_rsa_have((kw_key_type)t))
+		/* RSA generation is slow, and much slower under valgrind:
+		 * there RSA-2048 is imported and the larger sizes are left to
+		 * the plain and ASan runs. Otherwise each size is generated
+		 * once, by whichever store runs first; the other imports. */
+		if (big_rsa && kfx_under_valgrind()) {
+			print_message("%s: not generated under valgrind\n",
+				      kw_key_type_name((kw_key_type)t));
+			ids[t - 1][0] = '\0';
+			continue;
+		}
+		if ((big_rsa && kfx_rsa_have((kw_key_type)t)) ||
+		    (t == KW_KEY_RSA_2048 && kfx_under_valgrind()))
 			k = kfx_import_rsa(f, name, (kw_key_type)t, 0);
 		else
 			k = kfx_create(f, name, (kw_key_type)t,
-				       kw_key_type_class((kw_key_type)t) ==
-						       KW_CLASS_AES
+				       cls == KW_CLASS_AES
 					       ? KW_USAGE_WRAP | KW_USAGE_UNWRAP
 					       : 0);
 		assert_int_equal(k->type, t);
@@ -405,6 +413,8 @@ static void test_every_type(void **state)
 		kfx_open(f);
 		for (int t = 1; t <= N; t++) {
 			kw_key_info *k = NULL;
+			if (ids[t - 1][0] == '\0')
+				continue;
 			assert_int_equal(kw_key_get(f->ks, P, ids[t - 1], &k),
 					 KW_OK);
 			exercise(f, k->name, (kw_key_type)t);
