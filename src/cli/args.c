@@ -206,24 +206,34 @@ kw_rc kw_cli_arg_int(kw_cli *cli, const kw_cli_args *a, const char *name,
 #define HELP_COL   26
 #define HELP_WIDTH 79
 
-/* Prints words of text from column col, wrapping at HELP_WIDTH with the
- * continuation lines indented to HELP_COL. */
-static void help_wrap(kw_cli *cli, int col, const char *text)
+/* Prints the words of text from column col, wrapping at HELP_WIDTH with
+ * continuation lines indented by indent. A single newline is a space; an
+ * empty line starts a new paragraph. */
+static void help_wrap(kw_cli *cli, int col, int indent, const char *text)
 {
+	int start = col;
 	while (*text != '\0') {
-		size_t w = strcspn(text, " ");
-		if (col > HELP_COL && col + 1 + (int)w > HELP_WIDTH) {
-			fprintf(cli->out, "\n%*s", HELP_COL, "");
-			col = HELP_COL;
-		} else if (col > HELP_COL) {
+		if (strncmp(text, "\n\n", 2) == 0) {
+			fprintf(cli->out, "\n\n%*s", indent, "");
+			col = start = indent;
+			text += 2;
+			continue;
+		}
+		if (*text == ' ' || *text == '\n') {
+			text++;
+			continue;
+		}
+		size_t w = strcspn(text, " \n");
+		if (col > start && col + 1 + (int)w > HELP_WIDTH) {
+			fprintf(cli->out, "\n%*s", indent, "");
+			col = start = indent;
+		} else if (col > start) {
 			fputc(' ', cli->out);
 			col++;
 		}
 		fprintf(cli->out, "%.*s", (int)w, text);
 		col += (int)w;
 		text += w;
-		while (*text == ' ')
-			text++;
 	}
 	fputc('\n', cli->out);
 }
@@ -243,7 +253,7 @@ static void help_opts(kw_cli *cli, const kw_cli_opt *opts)
 		snprintf(text, sizeof(text), "%s%s%s", o->help,
 			 (o->flags & KW_CLI_OPT_REQUIRED) ? " (required)" : "",
 			 (o->flags & KW_CLI_OPT_MULTI) ? " (repeatable)" : "");
-		help_wrap(cli, HELP_COL, text);
+		help_wrap(cli, HELP_COL, HELP_COL, text);
 	}
 }
 
@@ -297,8 +307,10 @@ void kw_cli_help_cmd(kw_cli *cli, const kw_cli_noun *noun,
 		if (o->flags & KW_CLI_OPT_REQUIRED)
 			fprintf(cli->out, " --%s %s", o->name, o->arg);
 	fprintf(cli->out, " [options]\n\n%s\n", cmd->summary);
-	if (cmd->details != NULL)
-		fprintf(cli->out, "\n%s\n", cmd->details);
+	if (cmd->details != NULL) {
+		fputc('\n', cli->out);
+		help_wrap(cli, 0, 0, cmd->details);
+	}
 	if (cmd->opts != NULL && cmd->opts[0].name != NULL) {
 		fprintf(cli->out, "\nOptions:\n");
 		help_opts(cli, cmd->opts);

@@ -10,14 +10,23 @@
 
 /* Every command, in the order of `keywarden --help`. */
 static const kw_cli_noun *const nouns[] = {
-	&kw_cli_noun_sys,	&kw_cli_noun_login,
-	&kw_cli_noun_logout,	&kw_cli_noun_whoami,
-	&kw_cli_noun_partition, &kw_cli_noun_principal,
-	&kw_cli_noun_token,	&kw_cli_noun_key,
-	&kw_cli_noun_sign,	&kw_cli_noun_verify,
-	&kw_cli_noun_encrypt,	&kw_cli_noun_decrypt,
-	&kw_cli_noun_datakey,	&kw_cli_noun_mac,
-	&kw_cli_noun_random,	&kw_cli_noun_audit,	NULL,
+	&kw_cli_noun_sys,
+	&kw_cli_noun_login,
+	&kw_cli_noun_logout,
+	&kw_cli_noun_whoami,
+	&kw_cli_noun_partition,
+	&kw_cli_noun_principal,
+	&kw_cli_noun_token,
+	&kw_cli_noun_key,
+	&kw_cli_noun_sign,
+	&kw_cli_noun_verify,
+	&kw_cli_noun_encrypt,
+	&kw_cli_noun_decrypt,
+	&kw_cli_noun_datakey,
+	&kw_cli_noun_mac,
+	&kw_cli_noun_random,
+	&kw_cli_noun_audit,
+	NULL,
 };
 
 static bool is_help(const char *s)

@@ -54,6 +54,10 @@ static const char *const commands[][2] = {
 	{"mac", NULL},
 	{"random", NULL},
 	{"datakey", NULL},
+	{"audit", "list"},
+	{"audit", "export"},
+	{"audit", "verify"},
+	{"audit", "pubkey"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -124,11 +128,11 @@ static void test_help_lists(void **state)
 		listed++;
 		l++;
 	}
-	assert_int_equal(listed, 15);
+	assert_int_equal(listed, 16);
 	cli_run_free(&r);
-	static const char *const nouns[] = {"sys", "partition", "principal",
-					    "token", "key"};
-	for (size_t n = 0; n < 5; n++) {
+	static const char *const nouns[] = {"sys",   "partition", "principal",
+					    "token", "key",	  "audit"};
+	for (size_t n = 0; n < 6; n++) {
 		const char *argv[] = {nouns[n], "--help", NULL};
 		cli_exec(&r, NULL, NULL, argv);
 		assert_int_equal(r.status, 0);
