@@ -19,9 +19,10 @@
 /* ---- record plaintext (TLV, util/tlv.h) -------------------------------- */
 
 /*
- * Top-level tags of a key record. Every tag appears at most once, except
- * LABEL and VERSION which repeat. Numbers are stored in every database:
- * append only, never renumber.
+ * Top-level tags of a key record, written in ascending order. Every tag
+ * appears at most once, except LABEL and VERSION which repeat (in label
+ * order and in version order). Numbers are stored in every database: append
+ * only, never renumber.
  */
 enum {
 	KW_KT_FORMAT = 1,	  /* u64, KW_KEY_REC_FORMAT */
@@ -44,14 +45,14 @@ enum {
 	KW_KT_MAX_ = KW_KT_VERSION /* highest top-level tag */
 };
 
-/* Tags inside a LABEL item. Both required. */
+/* Tags inside a LABEL item. Both required, in this order. */
 enum {
 	KW_KT_LABEL_KEY = 1,   /* str, 1..KW_LABEL_MAX */
 	KW_KT_LABEL_VALUE = 2, /* str, 0..KW_LABEL_MAX */
 };
 
-/* Tags inside a VERSION item. NUMBER and CREATED required; MATERIAL is
- * required unless the key is destroyed, and absent if it is. */
+/* Tags inside a VERSION item, in this order. NUMBER and CREATED required;
+ * MATERIAL is required unless the key is destroyed, and absent if it is. */
 enum {
 	KW_KT_VER_NUMBER = 1,	/* u64, versions are 1..n in order */
 	KW_KT_VER_CREATED = 2,	/* i64 */

@@ -11,7 +11,9 @@
  * kw_key_info helpers. The decoder is a parser of data that has passed the
  * barrier's authentication, but it is still strict: whatever does not match
  * what the encoder writes is KW_E_INTEGRITY, so a bug or a format mix-up
- * never turns into a key with surprising rules.
+ * never turns into a key with surprising rules. The encoding is canonical
+ * (fixed tag order, fixed integer width): a record the decoder accepts
+ * re-encodes to the same bytes.
  */
 
 #define REQUIRED_TAGS                                                        \
@@ -183,11 +185,14 @@ static kw_rc decode_label(const kw_tlv_item *outer, kw_label *out)
 	char *key = NULL, *value = NULL;
 	kw_tlv_reader_init(&rd, outer->val, outer->len);
 	while ((rc = kw_tlv_next(&rd, &it)) == KW_OK) {
-		char **dst = it.tag == KW_KT_LABEL_KEY	   ? &key
-			     : it.tag == KW_KT_LABEL_VALUE ? &value
-							   : NULL;
+		/* Exactly KEY, then VALUE. */
+		char **dst = it.tag == KW_KT_LABEL_KEY && key == NULL ? &key
+			     : it.tag == KW_KT_LABEL_VALUE && key != NULL &&
+					     value == NULL
+				     ? &value
+				     : NULL;
 		rc = KW_E_INTEGRITY;
-		if (dst == NULL || *dst != NULL)
+		if (dst == NULL)
 			goto out;
 		rc = kw_tlv_item_strdup(&it, KW_LABEL_MAX, dst);
 		if (rc != KW_OK)
@@ -217,15 +222,16 @@ static kw_rc decode_version(const kw_tlv_item *outer, bool want_material,
 	kw_rc rc = KW_E_INTEGRITY;
 	kw_tlv_reader rd;
 	kw_tlv_item it, mat = {0};
-	unsigned seen = 0;
+	unsigned seen = 0, last = 0;
 	uint64_t number = 0;
 	int64_t created = 0;
 	kw_tlv_reader_init(&rd, outer->val, outer->len);
 	while ((rc = kw_tlv_next(&rd, &it)) == KW_OK) {
 		rc = KW_E_INTEGRITY;
-		if (it.tag < KW_KT_VER_NUMBER || it.tag > KW_KT_VER_MATERIAL ||
-		    (seen & (1u << it.tag)) != 0)
+		/* Each at most once, in tag order. */
+		if (it.tag <= last || it.tag > KW_KT_VER_MATERIAL)
 			goto out;
+		last = it.tag;
 		seen |= 1u << it.tag;
 		if (it.tag == KW_KT_VER_NUMBER)
 			rc = get_u64_max(&it, KW_KEY_VERSIONS_MAX, &number);
@@ -377,6 +383,7 @@ kw_rc kw_keys_rec_decode(const uint8_t *p, size_t len, bool want_material,
 	kw_tlv_item it;
 	size_t nv = 0, nl = 0;
 	uint32_t seen = 0;
+	uint16_t last = 0;
 	bool missing = false, present = false;
 
 	if ((p == NULL && len != 0) || out == NULL)
@@ -397,9 +404,15 @@ kw_rc kw_keys_rec_decode(const uint8_t *p, size_t len, bool want_material,
 
 	kw_tlv_reader_init(&rd, p, len);
 	while (kw_tlv_next(&rd, &it) == KW_OK) {
+		/* Ascending tag order, the one the encoder writes: an item
+		 * out of order is also how a duplicate shows. Only LABEL and
+		 * VERSION repeat (next to each other). */
 		rc = KW_E_INTEGRITY;
-		if (it.tag == 0 || it.tag > KW_KT_MAX_)
+		if (it.tag == 0 || it.tag > KW_KT_MAX_ || it.tag < last ||
+		    (it.tag == last && it.tag != KW_KT_LABEL &&
+		     it.tag != KW_KT_VERSION))
 			goto out;
+		last = it.tag;
 		if (it.tag == KW_KT_LABEL) {
 			rc = decode_label(&it,
 					  &r->info.labels[r->info.label_count]);
@@ -415,8 +428,6 @@ kw_rc kw_keys_rec_decode(const uint8_t *p, size_t len, bool want_material,
 				r->info.version_count++;
 			missing |= !has;
 			present |= has;
-		} else if ((seen & (1u << it.tag)) != 0) {
-			rc = KW_E_INTEGRITY; /* duplicate */
 		} else {
 			rc = decode_field(&it, r);
 		}

@@ -405,16 +405,16 @@ static void test_record_inconsistent(void **state)
 	}
 }
 
-enum mut { DROP, DUP, SET_U64, SET_BYTES, APPEND };
+enum mut { DROP, DUP, SET_U64, SET_BYTES, APPEND, MOVE_END };
 
 /* Re-emits the top-level items of s, changing the first item of `tag` as
- * `m` says (APPEND adds one at the end). */
+ * `m` says (APPEND adds one at the end; MOVE_END moves it there). */
 static kw_secret *mutate(const kw_secret *s, enum mut m, uint16_t tag,
 			 uint64_t v, const void *bytes, size_t len)
 {
 	kw_tlv_writer w;
 	kw_tlv_reader rd;
-	kw_tlv_item it;
+	kw_tlv_item it, moved = {0};
 	bool done = false;
 	kw_tlv_writer_init(&w);
 	kw_tlv_reader_init(&rd, s->data, s->len);
@@ -427,11 +427,16 @@ static kw_secret *mutate(const kw_secret *s, enum mut m, uint16_t tag,
 		if (m == DUP) {
 			kw_tlv_put_bytes(&w, it.tag, it.val, it.len);
 			kw_tlv_put_bytes(&w, it.tag, it.val, it.len);
-		} else if (m == SET_U64)
+		} else if (m == SET_U64) {
 			kw_tlv_put_u64(&w, it.tag, v);
-		else if (m == SET_BYTES)
+		} else if (m == SET_BYTES) {
 			kw_tlv_put_bytes(&w, it.tag, bytes, len);
+		} else if (m == MOVE_END) {
+			moved = it;
+		}
 	}
+	if (m == MOVE_END)
+		kw_tlv_put_bytes(&w, moved.tag, moved.val, moved.len);
 	if (m == APPEND)
 		kw_tlv_put_bytes(&w, tag, bytes, len);
 	else
@@ -503,6 +508,17 @@ static void test_record_strict(void **state)
 			KW_E_INTEGRITY);
 	expect_mutation(good, SET_BYTES, KW_KT_POLICY, 0, "", 0,
 			KW_E_INTEGRITY);
+	/* Items out of the encoder's order: the decoder takes one form. */
+	expect_mutation(good, MOVE_END, KW_KT_ID, 0, NULL, 0, KW_E_INTEGRITY);
+	expect_mutation(good, MOVE_END, KW_KT_LABEL, 0, NULL, 0,
+			KW_E_INTEGRITY);
+	expect_mutation(good, SET_BYTES, KW_KT_LABEL, 0,
+			"\0\2\0\0\0\1v\0\1\0\0\0\1k", 14, KW_E_INTEGRITY);
+	expect_mutation(good, SET_BYTES, KW_KT_VERSION, 0,
+			"\0\2\0\0\0\10\0\0\0\0\0\0\0\1"
+			"\0\1\0\0\0\10\0\0\0\0\0\0\0\1"
+			"\0\3\0\0\0\1m",
+			35, KW_E_INTEGRITY);
 	/* Nested items: a version without its number, a label with an
 	 * unknown field, a version with material twice or empty. */
 	expect_mutation(good, SET_BYTES, KW_KT_VERSION, 0,
