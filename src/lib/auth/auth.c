@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #define KW_LOG_MODULE "auth"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -152,6 +153,31 @@ bool kw_auth_partition_arg_valid(const char *s)
 const char *kw_auth_ns(const char *partition)
 {
 	return partition[0] == '\0' ? KW_AUTH_SYSTEM_NS : partition;
+}
+
+bool kw_auth_password_ok(const kw_secret *password)
+{
+	return password != NULL && password->len >= KW_PASSWORD_MIN &&
+	       password->len <= KW_PASSWORD_MAX;
+}
+
+kw_rc kw_auth_password_hash(kw_auth *a, const kw_secret *password,
+			    char out[static KW_PASSWORD_HASH_MAX + 1])
+{
+	char *h = NULL;
+	kw_rc rc = kw_auth_unsealed(a);
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_password_hash(&a->pw, password, &h);
+	if (rc != KW_OK)
+		goto out;
+	snprintf(out, KW_PASSWORD_HASH_MAX + 1, "%s", h);
+out:
+	if (h != NULL) {
+		kw_wipe(h, strlen(h));
+		free(h);
+	}
+	return rc;
 }
 
 kw_rc kw_auth_unsealed(kw_auth *a)

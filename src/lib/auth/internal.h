@@ -73,6 +73,13 @@ bool kw_auth_name_valid(const char *s);
 bool kw_auth_partition_arg_valid(const char *s);
 /* The namespace string of a partition argument ("" -> "*"). */
 const char *kw_auth_ns(const char *partition);
+/* True if password may be set: KW_PASSWORD_MIN..KW_PASSWORD_MAX bytes. */
+bool kw_auth_password_ok(const kw_secret *password);
+/* Hashes password under the configured cost into out, after checking that
+ * the barrier is unsealed (no scrypt work for a sealed instance). The caller
+ * wipes out. */
+kw_rc kw_auth_password_hash(kw_auth *a, const kw_secret *password,
+			    char out[static KW_PASSWORD_HASH_MAX + 1]);
 /* KW_E_SEALED unless the barrier is unsealed. */
 kw_rc kw_auth_unsealed(kw_auth *a);
 

@@ -148,7 +148,7 @@ typedef struct login_arg {
 	int64_t now;
 	kw_auth_principal p;
 	char verified[KW_PASSWORD_HASH_MAX + 1]; /* the hash we checked */
-	const char *rehash;			 /* new hash, or NULL */
+	char rehash[KW_PASSWORD_HASH_MAX + 1];	 /* new hash, or "" */
 	kw_secret *token;
 	kw_auth_token tk;
 } login_arg;
@@ -196,12 +196,12 @@ static kw_rc login_ok_txn(kw_auth *a, kw_store_txn *t, void *argp)
 	if (strcmp(arg->p.pw_hash, arg->verified) != 0)
 		return KW_E_UNAUTHENTICATED;
 	if (arg->p.failed != 0 || arg->p.info.locked_until != 0 ||
-	    arg->rehash != NULL) {
+	    arg->rehash[0] != '\0') {
 		arg->p.failed = 0;
 		arg->p.info.locked_until = 0;
-		if (arg->rehash != NULL)
-			snprintf(arg->p.pw_hash, sizeof(arg->p.pw_hash), "%s",
-				 arg->rehash);
+		if (arg->rehash[0] != '\0')
+			memcpy(arg->p.pw_hash, arg->rehash,
+			       sizeof(arg->p.pw_hash));
 		rc = kw_auth_principal_store(a, t, &arg->p);
 		if (rc != KW_OK)
 			return rc;
@@ -210,16 +210,17 @@ static kw_rc login_ok_txn(kw_auth *a, kw_store_txn *t, void *argp)
 				   "session", true, &arg->token, &arg->tk);
 }
 
-/* A hash under the configured cost, if the stored one used another. */
+/* A hash under the configured cost into out, if the stored one used
+ * another; else out is left "". */
 static kw_rc login_rehash(kw_auth *a, const kw_secret *password,
-			  const char *stored, char **out)
+			  const char *stored,
+			  char out[static KW_PASSWORD_HASH_MAX + 1])
 {
 	kw_password_params pp;
-	*out = NULL;
 	if (kw_password_params_get(stored, &pp) != KW_OK ||
 	    (pp.log2_n == a->pw.log2_n && pp.r == a->pw.r && pp.p == a->pw.p))
 		return KW_OK;
-	return kw_password_hash(&a->pw, password, out);
+	return kw_auth_password_hash(a, password, out);
 }
 
 kw_rc kw_auth_login(kw_auth *a, const char *partition, const char *user,
@@ -228,7 +229,6 @@ kw_rc kw_auth_login(kw_auth *a, const char *partition, const char *user,
 		    uint64_t *out_retry_after)
 {
 	kw_rc rc = KW_E_INVALID;
-	char *rehash = NULL;
 	login_arg arg;
 	memset(&arg, 0, sizeof(arg));
 
@@ -284,10 +284,9 @@ kw_rc kw_auth_login(kw_auth *a, const char *partition, const char *user,
 	}
 	if (rc != KW_OK)
 		goto out;
-	rc = login_rehash(a, password, arg.verified, &rehash);
+	rc = login_rehash(a, password, arg.verified, arg.rehash);
 	if (rc != KW_OK)
 		goto out;
-	arg.rehash = rehash;
 	rc = kw_auth_write(a, login_ok_txn, &arg);
 	if (rc != KW_OK)
 		goto out;
@@ -297,10 +296,6 @@ kw_rc kw_auth_login(kw_auth *a, const char *partition, const char *user,
 	arg.token = NULL;
 out:
 	kw_secret_free(arg.token);
-	if (rehash != NULL) {
-		kw_wipe(rehash, strlen(rehash));
-		free(rehash);
-	}
 	kw_wipe(&arg, sizeof(arg));
 	return rc;
 }

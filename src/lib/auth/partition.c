@@ -65,8 +65,8 @@ out:
 /* ---- bootstrap --------------------------------------------------------- */
 
 typedef struct bootstrap_arg {
-	const char *pw_hash; /* NULL = no password */
-	kw_secret *token;    /* out */
+	char pw_hash[KW_PASSWORD_HASH_MAX + 1]; /* "" = no password */
+	kw_secret *token;			/* out */
 } bootstrap_arg;
 
 static kw_rc bootstrap_txn(kw_auth *a, kw_store_txn *t, void *argp)
@@ -86,9 +86,7 @@ static kw_rc bootstrap_txn(kw_auth *a, kw_store_txn *t, void *argp)
 	root.info.roles = KW_ROLE_ALL_;
 	root.info.system = true;
 	root.info.created = kw_auth_now(a);
-	if (arg->pw_hash != NULL)
-		snprintf(root.pw_hash, sizeof(root.pw_hash), "%s",
-			 arg->pw_hash);
+	memcpy(root.pw_hash, arg->pw_hash, sizeof(root.pw_hash));
 	rc = kw_auth_principal_store(a, t, &root);
 	if (rc != KW_OK)
 		goto out;
@@ -103,22 +101,16 @@ kw_rc kw_auth_bootstrap(kw_auth *a, const kw_secret *password,
 			kw_secret **out_token)
 {
 	kw_rc rc = KW_E_INVALID;
-	char *pw_hash = NULL;
-	bootstrap_arg arg = {0};
+	bootstrap_arg arg;
+	memset(&arg, 0, sizeof(arg));
 
 	if (a == NULL || out_token == NULL ||
-	    (password != NULL && (password->len < KW_PASSWORD_MIN ||
-				  password->len > KW_PASSWORD_MAX)))
+	    (password != NULL && !kw_auth_password_ok(password)))
 		goto out;
-	rc = kw_auth_unsealed(a);
+	rc = password != NULL ? kw_auth_password_hash(a, password, arg.pw_hash)
+			      : kw_auth_unsealed(a);
 	if (rc != KW_OK)
 		goto out;
-	if (password != NULL) {
-		rc = kw_password_hash(&a->pw, password, &pw_hash);
-		if (rc != KW_OK)
-			goto out;
-	}
-	arg.pw_hash = pw_hash;
 	/* The partition "default" exists exactly when bootstrap ran: its
 	 * insert fails with KW_E_EXISTS the second time. */
 	rc = kw_auth_write(a, bootstrap_txn, &arg);
@@ -130,10 +122,7 @@ kw_rc kw_auth_bootstrap(kw_auth *a, const kw_secret *password,
 	arg.token = NULL;
 out:
 	kw_secret_free(arg.token);
-	if (pw_hash != NULL) {
-		kw_wipe(pw_hash, strlen(pw_hash));
-		free(pw_hash);
-	}
+	kw_wipe(&arg, sizeof(arg));
 	return rc;
 }
 

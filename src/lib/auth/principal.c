@@ -103,7 +103,7 @@ typedef struct pr_arg {
 	const char *name;
 	kw_auth_principal p; /* in: new record; out: the stored one */
 	uint32_t roles;
-	const char *pw_hash; /* set_password */
+	char pw_hash[KW_PASSWORD_HASH_MAX + 1]; /* set_password */
 } pr_arg;
 
 static kw_rc pr_create_txn(kw_auth *a, kw_store_txn *t, void *argp)
@@ -121,7 +121,6 @@ kw_rc kw_principal_create(kw_auth *a, const char *partition, const char *name,
 			  const kw_secret *password, kw_principal_info *out)
 {
 	kw_rc rc = KW_E_INVALID;
-	char *pw_hash = NULL;
 	pr_arg arg;
 	memset(&arg, 0, sizeof(arg));
 
@@ -130,20 +129,14 @@ kw_rc kw_principal_create(kw_auth *a, const char *partition, const char *name,
 	    kind > KW_PRINCIPAL_AGENT || (roles & ~(uint32_t)KW_ROLE_ALL_))
 		goto out;
 	/* Users log in with a password; apps and agents never do. */
-	if (kind == KW_PRINCIPAL_USER
-		    ? (password == NULL || password->len < KW_PASSWORD_MIN ||
-		       password->len > KW_PASSWORD_MAX)
-		    : password != NULL)
+	if (kind == KW_PRINCIPAL_USER ? !kw_auth_password_ok(password)
+				      : password != NULL)
 		goto out;
-	rc = kw_auth_unsealed(a);
+	rc = password != NULL
+		     ? kw_auth_password_hash(a, password, arg.p.pw_hash)
+		     : kw_auth_unsealed(a);
 	if (rc != KW_OK)
 		goto out;
-	if (password != NULL) {
-		rc = kw_password_hash(&a->pw, password, &pw_hash);
-		if (rc != KW_OK)
-			goto out;
-		snprintf(arg.p.pw_hash, sizeof(arg.p.pw_hash), "%s", pw_hash);
-	}
 	arg.partition = partition;
 	snprintf(arg.p.info.name, sizeof(arg.p.info.name), "%s", name);
 	snprintf(arg.p.info.partition, sizeof(arg.p.info.partition), "%s",
@@ -158,10 +151,6 @@ kw_rc kw_principal_create(kw_auth *a, const char *partition, const char *name,
 	if (out != NULL)
 		*out = arg.p.info;
 out:
-	if (pw_hash != NULL) {
-		kw_wipe(pw_hash, strlen(pw_hash));
-		free(pw_hash);
-	}
 	kw_wipe(&arg, sizeof(arg));
 	return rc;
 }
@@ -322,7 +311,7 @@ static kw_rc pr_password_txn(kw_auth *a, kw_store_txn *t, void *argp)
 		return rc;
 	if (arg->p.info.kind != KW_PRINCIPAL_USER)
 		return KW_E_INVALID;
-	snprintf(arg->p.pw_hash, sizeof(arg->p.pw_hash), "%s", arg->pw_hash);
+	memcpy(arg->p.pw_hash, arg->pw_hash, sizeof(arg->p.pw_hash));
 	/* A new password set by an officer also lifts a lockout. */
 	arg->p.failed = 0;
 	arg->p.info.locked_until = 0;
@@ -333,29 +322,19 @@ kw_rc kw_principal_set_password(kw_auth *a, const char *partition,
 				const char *name, const kw_secret *password)
 {
 	kw_rc rc = KW_E_INVALID;
-	char *pw_hash = NULL;
 	pr_arg arg;
 	memset(&arg, 0, sizeof(arg));
 
 	if (a == NULL || !kw_auth_partition_arg_valid(partition) ||
-	    !kw_auth_name_valid(name) || password == NULL ||
-	    password->len < KW_PASSWORD_MIN || password->len > KW_PASSWORD_MAX)
+	    !kw_auth_name_valid(name) || !kw_auth_password_ok(password))
 		goto out;
-	rc = kw_auth_unsealed(a);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_password_hash(&a->pw, password, &pw_hash);
+	rc = kw_auth_password_hash(a, password, arg.pw_hash);
 	if (rc != KW_OK)
 		goto out;
 	arg.partition = partition;
 	arg.name = name;
-	arg.pw_hash = pw_hash;
 	rc = kw_auth_write(a, pr_password_txn, &arg);
 out:
-	if (pw_hash != NULL) {
-		kw_wipe(pw_hash, strlen(pw_hash));
-		free(pw_hash);
-	}
 	kw_wipe(&arg, sizeof(arg));
 	return rc;
 }

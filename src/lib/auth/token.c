@@ -213,19 +213,19 @@ kw_rc kw_auth_token_create(kw_auth *a, const char *partition,
 
 /* ---- check (the hot path) ---------------------------------------------- */
 
-static kw_rc tk_check_txn(kw_auth *a, kw_store_txn *t, void *argp)
+/* The token record whose lookup is the keyed hash in arg->hash, into
+ * arg->rec, its version into *out_version. KW_E_UNAUTHENTICATED if there is
+ * none. */
+static kw_rc tk_find(kw_auth *a, kw_store_txn *t, tk_arg *arg,
+		     uint64_t *out_version)
 {
-	tk_arg *arg = argp;
 	char lookup[2 * KW_AUTH_HASH_LEN + 1];
 	char id[KW_STORE_ID_MAX + 1];
 	kw_secret *data = NULL;
-	uint64_t version = 0;
-	kw_auth_principal p;
-	memset(&p, 0, sizeof(p));
 
 	lookup_name(arg->hash, lookup);
 	kw_rc rc = kw_barrier_rec_find(a->b, t, KW_REC_TOKEN, lookup, id, &data,
-				       &version);
+				       out_version);
 	if (rc == KW_E_NOT_FOUND)
 		rc = KW_E_UNAUTHENTICATED;
 	if (rc != KW_OK)
@@ -234,10 +234,23 @@ static kw_rc tk_check_txn(kw_auth *a, kw_store_txn *t, void *argp)
 	if (rc != KW_OK)
 		goto out;
 	if (strcmp(arg->rec.info.id, id) != 0 ||
-	    !kw_ct_equal(arg->rec.hash, arg->hash, KW_AUTH_HASH_LEN)) {
+	    !kw_ct_equal(arg->rec.hash, arg->hash, KW_AUTH_HASH_LEN))
 		rc = KW_E_INTEGRITY;
+out:
+	kw_secret_free(data);
+	return rc;
+}
+
+static kw_rc tk_check_txn(kw_auth *a, kw_store_txn *t, void *argp)
+{
+	tk_arg *arg = argp;
+	uint64_t version = 0;
+	kw_auth_principal p;
+	memset(&p, 0, sizeof(p));
+
+	kw_rc rc = tk_find(a, t, arg, &version);
+	if (rc != KW_OK)
 		goto out;
-	}
 	if (arg->rec.info.revoked || arg->rec.info.expires_at <= arg->now) {
 		rc = KW_E_EXPIRED;
 		goto out;
@@ -251,7 +264,6 @@ static kw_rc tk_check_txn(kw_auth *a, kw_store_txn *t, void *argp)
 	kw_auth_caller_fill(&arg->rec, &p.info, &arg->caller);
 out:
 	kw_wipe(&p, sizeof(p));
-	kw_secret_free(data);
 	return rc;
 }
 
@@ -358,32 +370,12 @@ kw_rc kw_auth_token_revoke(kw_auth *a, const char *token_id)
 static kw_rc tk_logout_txn(kw_auth *a, kw_store_txn *t, void *argp)
 {
 	tk_arg *arg = argp;
-	char lookup[2 * KW_AUTH_HASH_LEN + 1];
-	char id[KW_STORE_ID_MAX + 1];
-	kw_secret *data = NULL;
 	uint64_t version = 0;
-
-	lookup_name(arg->hash, lookup);
-	kw_rc rc = kw_barrier_rec_find(a->b, t, KW_REC_TOKEN, lookup, id, &data,
-				       &version);
-	if (rc == KW_E_NOT_FOUND)
-		rc = KW_E_UNAUTHENTICATED;
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_auth_token_decode(data->data, data->len, &arg->rec);
-	if (rc != KW_OK)
-		goto out;
-	if (strcmp(arg->rec.info.id, id) != 0) {
-		rc = KW_E_INTEGRITY;
-		goto out;
-	}
-	if (!arg->rec.info.revoked) {
-		arg->rec.info.revoked = true;
-		rc = token_store(a, t, &arg->rec, version);
-	}
-out:
-	kw_secret_free(data);
-	return rc;
+	kw_rc rc = tk_find(a, t, arg, &version);
+	if (rc != KW_OK || arg->rec.info.revoked)
+		return rc;
+	arg->rec.info.revoked = true;
+	return token_store(a, t, &arg->rec, version);
 }
 
 kw_rc kw_auth_logout(kw_auth *a, const char *token, size_t token_len)

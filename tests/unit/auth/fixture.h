@@ -61,4 +61,13 @@ kw_rc afx_check(afx *f, const kw_secret *token, kw_caller *out);
 /* True if the needle bytes occur in the file at path (missing: false). */
 bool afx_file_contains(const char *path, const void *needle, size_t len);
 
+/* cmocka entries running fn on a fresh fixture of one backend / both. */
+#define AFX_MEM(fn)                                                           \
+	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
+						 (void *)"mem")
+#define AFX_SQLITE(fn)                                                        \
+	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
+						 (void *)"sqlite")
+#define AFX_BOTH(fn) AFX_MEM(fn), AFX_SQLITE(fn)
+
 #endif

@@ -607,28 +607,19 @@ static void test_bad_arguments(void **state)
 			 KW_E_INVALID);
 }
 
-#define BOTH(fn)                                                              \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"mem"),              \
-		cmocka_unit_test_prestate_setup_teardown(                     \
-			fn, afx_setup, afx_teardown, (void *)"sqlite")
-#define MEM(fn)                                                               \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"mem")
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		BOTH(test_bootstrap),
-		MEM(test_partitions),
-		BOTH(test_principals),
-		MEM(test_principal_list_pages),
-		BOTH(test_tokens),
-		MEM(test_changes_reach_cache),
-		MEM(test_cache_ttl_other_node),
-		MEM(test_malformed_tokens),
-		MEM(test_sealed),
-		MEM(test_bad_arguments),
+		AFX_BOTH(test_bootstrap),
+		AFX_MEM(test_partitions),
+		AFX_BOTH(test_principals),
+		AFX_MEM(test_principal_list_pages),
+		AFX_BOTH(test_tokens),
+		AFX_MEM(test_changes_reach_cache),
+		AFX_MEM(test_cache_ttl_other_node),
+		AFX_MEM(test_malformed_tokens),
+		AFX_MEM(test_sealed),
+		AFX_MEM(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

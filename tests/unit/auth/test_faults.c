@@ -194,21 +194,14 @@ static void test_revocation_race(void **state)
 	}
 }
 
-#define MEM(fn)                                                               \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"mem")
-#define SQLITE(fn)                                                            \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"sqlite")
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		MEM(test_bootstrap_retry),
-		MEM(test_check_fails_closed),
-		MEM(test_failed_writes_change_nothing),
-		MEM(test_revocation_race),
-		SQLITE(test_revocation_race),
+		AFX_MEM(test_bootstrap_retry),
+		AFX_MEM(test_check_fails_closed),
+		AFX_MEM(test_failed_writes_change_nothing),
+		AFX_MEM(test_revocation_race),
+		AFX_SQLITE(test_revocation_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

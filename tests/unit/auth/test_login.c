@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "auth/internal.h"
 #include "fixture.h"
 
 /* Password login: lockout, per-source rate limit, what reaches the store. */
@@ -298,6 +299,35 @@ static void test_source_rate_limit(void **state)
 	assert_int_equal(login(f, "alice", PW, "10.1.4.75", NULL), KW_E_LIMIT);
 }
 
+static kw_rc load_alice(kw_auth *a, kw_store_txn *t, void *arg)
+{
+	return kw_auth_principal_load(a, t, "A", "alice", arg);
+}
+
+/* After the configured scrypt cost changes, a user's stored hash is
+ * upgraded at the next successful login (and only then). */
+static void test_rehash_on_login(void **state)
+{
+	afx *f = *state;
+	kw_secret_free(afx_bootstrap(f));
+	afx_principal(f, "A", "alice", KW_ROLE_CRYPTO_USER, PW);
+	kw_auth_principal p;
+	assert_int_equal(kw_auth_read(f->a, load_alice, &p), KW_OK);
+	assert_int_equal(strncmp(p.pw_hash, "$scrypt$ln=4,r=8,p=1$", 21), 0);
+	f->cfg.scrypt_log2_n = 5;
+	afx_reconfigure(f);
+	assert_int_equal(login(f, "alice", "bad password", "s", NULL),
+			 KW_E_UNAUTHENTICATED);
+	assert_int_equal(kw_auth_read(f->a, load_alice, &p), KW_OK);
+	assert_int_equal(strncmp(p.pw_hash, "$scrypt$ln=4,r=8,p=1$", 21), 0);
+	assert_int_equal(login(f, "alice", PW, "s", NULL), KW_OK);
+	assert_int_equal(kw_auth_read(f->a, load_alice, &p), KW_OK);
+	assert_int_equal(strncmp(p.pw_hash, "$scrypt$ln=5,r=8,p=1$", 21), 0);
+	assert_int_equal(p.failed, 0);
+	assert_int_equal(login(f, "alice", PW, "s", NULL), KW_OK);
+	kw_wipe(&p, sizeof(p));
+}
+
 /* Nothing secret reaches the SQLite file or its WAL. */
 static void test_no_secrets_in_store(void **state)
 {
@@ -354,23 +384,17 @@ static void test_no_secrets_in_store(void **state)
 		kw_secret_free(toks[i]);
 }
 
-#define MEM(fn)                                                               \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"mem")
-#define SQLITE(fn)                                                            \
-	cmocka_unit_test_prestate_setup_teardown(fn, afx_setup, afx_teardown, \
-						 (void *)"sqlite")
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		MEM(test_login_ok),
-		MEM(test_unknown_and_wrong_same_answer),
-		MEM(test_unknown_user_takes_as_long),
-		MEM(test_lockout),
-		SQLITE(test_lockout_survives_reopen),
-		MEM(test_source_rate_limit),
-		SQLITE(test_no_secrets_in_store),
+		AFX_MEM(test_login_ok),
+		AFX_MEM(test_unknown_and_wrong_same_answer),
+		AFX_MEM(test_unknown_user_takes_as_long),
+		AFX_MEM(test_lockout),
+		AFX_SQLITE(test_lockout_survives_reopen),
+		AFX_MEM(test_source_rate_limit),
+		AFX_MEM(test_rehash_on_login),
+		AFX_SQLITE(test_no_secrets_in_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
