@@ -68,7 +68,7 @@ typedef struct kw_config {
 } kw_config;
 
 /* Defaults. */
-#define KW_CFG_MAX_BODY	       (4u * 1024u * 1024u)
+#define KW_CFG_MAX_BODY	       (32u * 1024u * 1024u)
 #define KW_CFG_MAX_HEADER      8192u
 #define KW_CFG_MAX_CONNECTIONS 4096u
 #define KW_CFG_IDLE_TIMEOUT    60u

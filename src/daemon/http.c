@@ -247,28 +247,36 @@ static bool need_auth(const kw_req *r)
 	return true;
 }
 
+/* Checks the bearer token, before the body is read: an unauthenticated
+ * client cannot make the server buffer bodies. True if authenticated. */
+static bool authenticate(kw_req *r)
+{
+	const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						    "Authorization");
+	const char *tok = NULL;
+	kw_rc rc;
+
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+		tok = h + 7;
+		while (*tok == ' ')
+			tok++;
+	}
+	rc = kw_svc_authenticate(r->svc, &r->call, tok,
+				 tok != NULL ? strlen(tok) : 0);
+	if (rc != KW_OK) {
+		kw_reply_rc(r, rc);
+		r->close = true;
+		return false;
+	}
+	return true;
+}
+
 static void run_route(req_ctx *x)
 {
 	kw_req *r = &x->r;
 	kw_decode_error err;
 	kw_rc rc;
 
-	if (need_auth(r)) {
-		const char *h = MHD_lookup_connection_value(
-			r->conn, MHD_HEADER_KIND, "Authorization");
-		const char *tok = NULL;
-		if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-			tok = h + 7;
-			while (*tok == ' ')
-				tok++;
-		}
-		rc = kw_svc_authenticate(r->svc, &r->call, tok,
-					 tok != NULL ? strlen(tok) : 0);
-		if (rc != KW_OK) {
-			kw_reply_rc(r, rc);
-			return;
-		}
-	}
 	rc = kw_json_parse_body(x->buf, x->len, &r->body, &err);
 	/* The JSON holds what it needs; the raw body may hold secrets. */
 	if (x->buf != NULL) {
@@ -426,6 +434,9 @@ static enum MHD_Result request_begin(kw_listener *l,
 			return dispatch(x);
 		return finish(x);
 	}
+	if (x->route_res == KW_ROUTE_FOUND && need_auth(&x->r) &&
+	    !authenticate(&x->r))
+		return finish(x);
 	return MHD_YES;
 }
 
