@@ -28,6 +28,19 @@ CLI = BUILD / "src" / "cli" / "keywarden"
 START_TIMEOUT = float(os.environ.get("KW_START_TIMEOUT", "60"))
 
 
+def built_with_asan():
+    """True if KW_BUILD_DIR was configured with -Db_sanitize=address..."""
+    try:
+        opts = json.loads((BUILD / "meson-info" /
+                           "intro-buildoptions.json").read_text())
+    except OSError:
+        return False
+    for o in opts:
+        if o["name"] == "b_sanitize":
+            return "address" in str(o["value"])
+    return False
+
+
 def b64(data):
     if isinstance(data, str):
         data = data.encode()
