@@ -127,7 +127,7 @@ kw_rc audit_entry_from_event(const kw_audit_event *ev, const char *node,
 		rc = set_detail(e, ev->detail);
 	if (rc != KW_OK)
 		goto out;
-	if (ev->key != NULL) {
+	if (ev->key != NULL && ev->key[0] != '\0') {
 		rc = KW_E_NOMEM;
 		key = json_object();
 		if (key == NULL)
