@@ -57,7 +57,7 @@ typedef struct kw_audit_event {
 	const char *principal; /* "" or NULL when unauthenticated */
 	const char *partition;
 	const char *op;	 /* stable op name, e.g. "key_sign", "auth_login" */
-	const char *key; /* key name, if any (NULL: entry's key is null) */
+	const char *key; /* key name, if any (NULL or "": key is null) */
 	uint32_t key_version; /* 0 = none */
 	kw_audit_result result;
 	const char *reason; /* short, no secrets; error code or denial reason */

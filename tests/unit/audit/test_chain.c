@@ -329,7 +329,7 @@ static void test_entry_fields(void **state)
 	ev.key_version = 0;
 	ev.detail = NULL;
 	assert_int_equal(kw_audit_append(f->audit, &ev, NULL), KW_OK);
-	ev.key = NULL;
+	ev.key = "";
 	ev.principal = NULL;
 	ev.result = KW_AUDIT_ERROR;
 	assert_int_equal(kw_audit_append(f->audit, &ev, NULL), KW_OK);
