@@ -10,19 +10,24 @@
  * The bounded cache of unsealed keys (DESIGN.md §7).
  *
  * Entries live in "id shards" (chosen by a keyed hash of the key id): each
- * shard has its own mutex, a chained hash table by id, a CLOCK ring for
- * eviction and a fixed share of cache_max, so the total never exceeds
- * cache_max. A second set of "name shards" indexes the same entries by
+ * shard has its own mutex, a chained hash table by id and a CLOCK ring for
+ * eviction. A second set of "name shards" indexes the same entries by
  * partition + "/" + name. A lookup takes one shard mutex for a few pointer
  * steps and a reference count increment; the crypto runs with no lock held.
+ *
+ * The bound is global: an insert first reserves a slot in an atomic count
+ * that never exceeds cache_max (evicting, one shard lock at a time, while
+ * the cache is full), so any cache_max keys fit whatever shards they hash
+ * to, and the count of entries never passes the bound, even for a moment.
  *
  * Lock order: an id shard, then a name shard; never two of one kind. Only
  * insert, invalidate and clear take both; lookups take one.
  *
  * Eviction is CLOCK (second chance), the usual approximation of LRU that
  * lets a hit mark an entry with a relaxed atomic store instead of moving it
- * in a list under a lock. It is per shard, so the entry evicted is the least
- * recently used of its shard, not necessarily of the whole cache.
+ * in a list under a lock. It runs in the inserting key's shard (else the
+ * next non-empty one), so the entry evicted is the least recently used of
+ * that shard, not necessarily of the whole cache.
  *
  * The keyed hash (SipHash-2-4, key from kw_random at start) keeps key names,
  * which officers choose, from being crafted into one long chain.
@@ -39,7 +44,6 @@ typedef struct id_shard {
 	kw_keys_entry **buckets; /* nbuckets, a power of two */
 	size_t nbuckets;
 	size_t count;
-	size_t cap;
 	kw_keys_entry *hand; /* CLOCK hand into the ring; NULL when empty */
 } id_shard;
 
@@ -55,8 +59,10 @@ struct kw_keys_cache {
 	size_t nshards; /* a power of two */
 	uint64_t hkey[2];
 	atomic_uint_fast64_t gen;
-	atomic_size_t count;
+	atomic_size_t count; /* linked entries and reserved slots */
 	atomic_size_t peak;
+	atomic_size_t
+		evict_next; /* shard to evict from when the home is empty */
 	id_shard *ids;
 	name_shard *names;
 };
@@ -266,6 +272,8 @@ static void unlink_locked(kw_keys_cache *c, id_shard *s, kw_keys_entry *e)
 	atomic_fetch_sub(&c->count, 1);
 }
 
+/* Links e into shard s (locked by the caller) and the name index, using a
+ * slot reserved with reserve_slot(); the cache takes a reference. */
 static void link_locked(kw_keys_cache *c, id_shard *s, kw_keys_entry *e)
 {
 	atomic_fetch_add(&e->refs, 1);
@@ -295,10 +303,6 @@ static void link_locked(kw_keys_cache *c, id_shard *s, kw_keys_entry *e)
 	pthread_mutex_unlock(&ns->mu);
 
 	e->linked = true;
-	size_t n = atomic_fetch_add(&c->count, 1) + 1;
-	size_t peak = atomic_load(&c->peak);
-	while (n > peak && !atomic_compare_exchange_weak(&c->peak, &peak, n))
-		;
 }
 
 /* The CLOCK victim of a non-empty shard: the first entry at or after the
@@ -312,6 +316,43 @@ static kw_keys_entry *clock_victim(id_shard *s)
 			return e;
 		s->hand = e->ring_next;
 	}
+}
+
+/* Takes one slot of the bound for an insert into shard `home`, evicting
+ * while the cache is full: from home first, then from the other shards in
+ * turn. False if nothing could be evicted (every slot is reserved by
+ * inserts in flight); the caller then does not cache. Takes one shard lock
+ * at a time, none held on entry. */
+static bool reserve_slot(kw_keys_cache *c, id_shard *home)
+{
+	for (size_t tries = 0; tries <= c->nshards; tries++) {
+		size_t n = atomic_load(&c->count);
+		while (n < c->max) {
+			if (atomic_compare_exchange_weak(&c->count, &n,
+							 n + 1)) {
+				size_t peak = atomic_load(&c->peak);
+				while (n + 1 > peak &&
+				       !atomic_compare_exchange_weak(
+					       &c->peak, &peak, n + 1))
+					;
+				return true;
+			}
+		}
+		id_shard *s =
+			tries == 0
+				? home
+				: &c->ids[atomic_fetch_add(&c->evict_next, 1) &
+					  (c->nshards - 1)];
+		kw_keys_entry *victim = NULL;
+		pthread_mutex_lock(&s->mu);
+		if (s->hand != NULL) {
+			victim = clock_victim(s);
+			unlink_locked(c, s, victim);
+		}
+		pthread_mutex_unlock(&s->mu);
+		kw_keys_entry_release(victim);
+	}
+	return false;
 }
 
 static kw_keys_entry *find_by_id(id_shard *s, uint64_t h, const char *id)
@@ -344,6 +385,7 @@ kw_rc kw_keys_cache_new(size_t max, kw_keys_cache **out)
 	atomic_init(&c->gen, 1);
 	atomic_init(&c->count, 0);
 	atomic_init(&c->peak, 0);
+	atomic_init(&c->evict_next, 0);
 	c->ids = aligned_alloc(CACHE_LINE, c->nshards * sizeof(*c->ids));
 	c->names = aligned_alloc(CACHE_LINE, c->nshards * sizeof(*c->names));
 	if (c->ids == NULL || c->names == NULL)
@@ -355,9 +397,6 @@ kw_rc kw_keys_cache_new(size_t max, kw_keys_cache **out)
 		name_shard *ns = &c->names[i];
 		pthread_mutex_init(&s->mu, NULL);
 		pthread_mutex_init(&ns->mu, NULL);
-		/* Every shard gets max / nshards, the first ones one more
-		 * until max is shared out. */
-		s->cap = max / c->nshards + (i < max % c->nshards ? 1 : 0);
 		s->nbuckets = ns->nbuckets = BUCKETS_INITIAL;
 		s->buckets = calloc(BUCKETS_INITIAL, sizeof(*s->buckets));
 		ns->buckets = calloc(BUCKETS_INITIAL, sizeof(*ns->buckets));
@@ -437,33 +476,35 @@ uint64_t kw_keys_cache_gen(kw_keys_cache *c)
 
 void kw_keys_cache_insert(kw_keys_cache *c, kw_keys_entry *e, uint64_t gen)
 {
-	kw_keys_entry *drop[2] = {NULL, NULL};
+	kw_keys_entry *old = NULL;
 	e->id_hash = id_hash(c, e->info->id);
 	e->name_hash = name_hash(c, e->info->partition, e->info->name);
 	id_shard *s = &c->ids[shard_of(c, e->id_hash)];
 
+	if (atomic_load(&c->gen) != gen || !reserve_slot(c, s))
+		return;
+	bool reserved = true;
 	pthread_mutex_lock(&s->mu);
 	/* Checked under the shard lock that invalidate also holds when it
 	 * bumps the generation: either we see the bump, or it sees us. */
 	if (atomic_load(&c->gen) != gen || e->linked)
 		goto out;
-	kw_keys_entry *old = find_by_id(s, e->id_hash, e->info->id);
-	if (old != NULL) {
-		if (old->info->record_version >= e->info->record_version)
-			goto out;
+	old = find_by_id(s, e->id_hash, e->info->id);
+	if (old != NULL &&
+	    old->info->record_version >= e->info->record_version) {
+		old = NULL;
+		goto out;
+	}
+	if (old != NULL)
 		unlink_locked(c, s, old);
-		drop[0] = old;
-	}
-	if (s->count >= s->cap) {
-		drop[1] = clock_victim(s);
-		unlink_locked(c, s, drop[1]);
-	}
 	link_locked(c, s, e);
+	reserved = false;
 out:
 	pthread_mutex_unlock(&s->mu);
+	if (reserved)
+		atomic_fetch_sub(&c->count, 1);
 	/* Outside the lock: the last release wipes keys, which takes time. */
-	kw_keys_entry_release(drop[0]);
-	kw_keys_entry_release(drop[1]);
+	kw_keys_entry_release(old);
 }
 
 bool kw_keys_cache_invalidate(kw_keys_cache *c, const char *id,

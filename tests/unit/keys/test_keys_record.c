@@ -691,13 +691,22 @@ static void test_cache_bounded(void **state)
 	const size_t sizes[] = {1, 3, 16, 100, 1000};
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		kw_keys_cache *c = NULL;
+		int max = (int)sizes[s];
 		assert_int_equal(kw_keys_cache_new(sizes[s], &c), KW_OK);
-		for (int i = 1; i <= 3000; i++) {
+		/* Any max keys fit, whatever shards they hash to. */
+		for (int i = 1; i <= max; i++)
+			put(c, entry("p", i, 1));
+		for (int i = 1; i <= max; i++) {
+			assert_int_equal(look(c, "p", i, false), 1);
+			assert_int_equal(look(c, "p", i, true), 1);
+		}
+		for (int i = max + 1; i <= 3000; i++) {
 			put(c, entry("p", i, 1));
 			assert_true(kw_keys_cache_count(c) <= sizes[s]);
 			/* The entry just added is there. */
 			assert_int_equal(look(c, "p", i, false), 1);
 		}
+		assert_int_equal(kw_keys_cache_count(c), sizes[s]);
 		assert_int_equal(kw_keys_cache_peak(c), sizes[s]);
 		kw_keys_cache_free(c);
 	}
