@@ -10,24 +10,19 @@ tampering must be refused by both, at the same line.
 
 import base64
 import hashlib
-import importlib.util
 import os
-import pathlib
 import random
 import subprocess
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BUILD = pathlib.Path(os.environ.get("KW_BUILD_DIR", ROOT / "build"))
-LOGGEN = BUILD / "tests" / "unit" / "audit" / "audit_loggen"
+from audit_helpers import (ROOT, checkpoint_indexes, join, py_verify, pyv,
+                           rechain, split)
 
-spec = importlib.util.spec_from_file_location(
-    "audit_verify", ROOT / "tests" / "tools" / "audit_verify.py")
-pyv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pyv)
+BUILD = os.environ.get("KW_BUILD_DIR", str(ROOT / "build"))
+LOGGEN = ROOT / BUILD / "tests" / "unit" / "audit" / "audit_loggen"
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +57,6 @@ def c_verify(tmp_path, data, pem, allow_tail=False):
     return False, line or None, p.stdout
 
 
-def py_verify(data, pem, allow_tail=False):
-    try:
-        pyv.verify(data, pyv.load_keys([str(pem)]), allow_tail)
-        return True, None, "valid"
-    except pyv.Bad as bad:
-        return False, getattr(bad, "line", None), str(bad)
 
 
 def both_refuse(tmp_path, data, pem, line=None):
@@ -82,30 +71,12 @@ def both_refuse(tmp_path, data, pem, line=None):
     return cv, pv
 
 
-def split(data):
-    return data[:-1].split(b"\n")
 
 
-def join(lines):
-    return b"\n".join(lines) + b"\n"
 
 
-def rechain(lines, start):
-    """What an attacker without the key does after an edit: fix every later
-    prev and hash so the chain is consistent again."""
-    out = list(lines)
-    for i in range(start, len(out)):
-        e = pyv.parse_line(out[i])
-        e["prev"] = pyv.parse_line(out[i - 1])["hash"] if i else pyv.ZERO
-        body = dict(e)
-        del body["hash"]
-        e["hash"] = hashlib.sha256(pyv.canonical_bytes(body)).hexdigest()
-        out[i] = pyv.canonical_bytes(e)
-    return out
 
 
-def checkpoint_indexes(lines):
-    return [i for i, l in enumerate(lines) if b'"op":"checkpoint"' in l]
 
 
 def test_busy_log_is_valid_for_both(tmp_path, busy_log):
