@@ -137,10 +137,20 @@ out:
 	return rc;
 }
 
-static bool meta_fields_valid(const kw_barrier_meta *m)
+/* What making and checking a kcv start with: valid fields, the kcv key,
+ * the AAD. */
+static kw_rc kcv_setup(const kw_secret *master, const kw_barrier_meta *m,
+		       kw_ckey **out_key, uint8_t aad[static AAD_LEN])
 {
-	return m->threshold >= 1 && m->threshold <= m->shares &&
-	       m->shares <= KW_SHARES_MAX;
+	kw_rc rc = KW_E_INVALID;
+	if (master == NULL || m == NULL || m->threshold < 1 ||
+	    m->threshold > m->shares || m->shares > KW_SHARES_MAX)
+		goto out;
+	rc = kcv_key(master, out_key);
+	if (rc == KW_OK)
+		kcv_aad(m, aad);
+out:
+	return rc;
 }
 
 kw_rc kw_barrier_meta_kcv_make(const kw_secret *master, kw_barrier_meta *m)
@@ -151,14 +161,9 @@ kw_rc kw_barrier_meta_kcv_make(const kw_secret *master, kw_barrier_meta *m)
 	uint8_t *ct = NULL;
 	size_t ct_len = 0;
 
-	if (master == NULL || m == NULL || !meta_fields_valid(m)) {
-		rc = KW_E_INVALID;
-		goto out;
-	}
-	rc = kcv_key(master, &key);
+	rc = kcv_setup(master, m, &key, aad);
 	if (rc != KW_OK)
 		goto out;
-	kcv_aad(m, aad);
 	rc = kw_ckey_gcm_encrypt(key, NULL, aad, sizeof(aad),
 				 (const uint8_t *)KCV_PLAIN, KW_KCV_PLAIN_LEN,
 				 &ct, &ct_len);
@@ -183,14 +188,9 @@ kw_rc kw_barrier_meta_kcv_check(const kw_secret *master,
 	kw_secret *pt = NULL;
 	uint8_t aad[AAD_LEN];
 
-	if (master == NULL || m == NULL || !meta_fields_valid(m)) {
-		rc = KW_E_INVALID;
-		goto out;
-	}
-	rc = kcv_key(master, &key);
+	rc = kcv_setup(master, m, &key, aad);
 	if (rc != KW_OK)
 		goto out;
-	kcv_aad(m, aad);
 	rc = kw_ckey_gcm_decrypt(key, aad, sizeof(aad), m->kcv, KW_KCV_LEN,
 				 &pt);
 	if (rc == KW_E_INVALID) /* cannot happen for a fixed-size kcv */

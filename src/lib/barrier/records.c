@@ -57,6 +57,24 @@ static kw_rc open_checked(const kw_barrier_keys *k, kw_store_txn *t,
 	return rc;
 }
 
+/* Opens and checks rec; on success gives its data, version and (if out_id
+ * is not NULL) id to the caller. */
+static kw_rc open_to_caller(const kw_barrier_keys *k, kw_store_txn *t,
+			    const kw_store_rec *rec, char *out_id,
+			    kw_secret **out_data, uint64_t *out_version)
+{
+	kw_secret *plain = NULL;
+	kw_rc rc = open_checked(k, t, rec, &plain);
+	if (rc == KW_OK) {
+		if (out_id != NULL)
+			memcpy(out_id, rec->id, strlen(rec->id) + 1);
+		if (out_version != NULL)
+			*out_version = rec->version;
+		*out_data = plain;
+	}
+	return rc;
+}
+
 kw_rc kw_barrier_rec_get(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			 const char *id, kw_secret **out_data,
 			 uint64_t *out_version)
@@ -64,7 +82,6 @@ kw_rc kw_barrier_rec_get(kw_barrier *b, kw_store_txn *t, uint32_t type,
 	kw_rc rc = KW_E_INVALID;
 	const kw_barrier_keys *k = NULL;
 	kw_store_rec rec;
-	kw_secret *plain = NULL;
 	bool entered = false;
 
 	memset(&rec, 0, sizeof(rec));
@@ -84,20 +101,12 @@ kw_rc kw_barrier_rec_get(kw_barrier *b, kw_store_txn *t, uint32_t type,
 			rc = KW_E_NOT_FOUND;
 		goto out;
 	}
-	if (rc != KW_OK)
-		goto out;
-	rc = open_checked(k, t, &rec, &plain);
-	if (rc != KW_OK)
-		goto out;
-	if (out_version != NULL)
-		*out_version = rec.version;
-	*out_data = plain;
-	plain = NULL;
+	if (rc == KW_OK)
+		rc = open_to_caller(k, t, &rec, NULL, out_data, out_version);
 out:
 	if (entered)
 		kw_barrier_leave(b);
 	kw_store_rec_clear(&rec);
-	kw_secret_free(plain);
 	return rc;
 }
 
@@ -108,7 +117,6 @@ kw_rc kw_barrier_rec_find(kw_barrier *b, kw_store_txn *t, uint32_t type,
 	kw_rc rc = KW_E_INVALID;
 	const kw_barrier_keys *k = NULL;
 	kw_store_rec rec;
-	kw_secret *plain = NULL;
 	uint8_t tag[KW_STORE_TAG_LEN];
 	bool entered = false;
 
@@ -134,19 +142,11 @@ kw_rc kw_barrier_rec_find(kw_barrier *b, kw_store_txn *t, uint32_t type,
 		rc = KW_E_INTEGRITY;
 		goto out;
 	}
-	rc = open_checked(k, t, &rec, &plain);
-	if (rc != KW_OK)
-		goto out;
-	memcpy(out_id, rec.id, strlen(rec.id) + 1);
-	if (out_version != NULL)
-		*out_version = rec.version;
-	*out_data = plain;
-	plain = NULL;
+	rc = open_to_caller(k, t, &rec, out_id, out_data, out_version);
 out:
 	if (entered)
 		kw_barrier_leave(b);
 	kw_store_rec_clear(&rec);
-	kw_secret_free(plain);
 	return rc;
 }
 

@@ -13,16 +13,22 @@
 #include "barrier/shamir.h"
 #include "helpers.h"
 
-int bfx_setup(void **state)
+bfx *bfx_new(const char *backend)
 {
 	bfx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	f->backend = *state;
+	f->backend = backend;
 	if (strcmp(f->backend, "sqlite") == 0) {
 		snprintf(f->dir, sizeof(f->dir), "/tmp/kwbarrier-XXXXXX");
 		assert_non_null(mkdtemp(f->dir));
 		snprintf(f->path, sizeof(f->path), "%s/kw.db", f->dir);
 	}
+	return f;
+}
+
+int bfx_setup(void **state)
+{
+	bfx *f = bfx_new(*state);
 	bfx_open(f);
 	*state = f;
 	return 0;
@@ -151,6 +157,16 @@ kw_secret *bfx_master(bfx *f)
 	kw_wipe(pts, sizeof(pts));
 	kw_wipe(&s, sizeof(s));
 	return master;
+}
+
+kw_rc bfx_count_cb(const char *id, uint64_t version, const uint8_t *data,
+		   size_t len, void *arg)
+{
+	assert_non_null(id);
+	assert_true(version >= 1);
+	assert_true(data != NULL || len == 0);
+	(*(int *)arg)++;
+	return KW_OK;
 }
 
 bool bfx_file_contains(const char *path, const void *needle, size_t len)

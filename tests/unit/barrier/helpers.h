@@ -29,6 +29,9 @@ typedef struct bfx {
 
 /* cmocka setup/teardown; the prestate is the backend name. */
 int bfx_setup(void **state);
+/* The part of bfx_setup before opening: a new fixture for backend (with a
+ * temporary directory for sqlite). */
+bfx *bfx_new(const char *backend);
 int bfx_teardown(void **state);
 
 /* Opens f->store (through f->fault if set) and f->b. */
@@ -51,6 +54,10 @@ void bfx_delete(bfx *f, uint32_t type, const char *id, uint64_t expected);
 
 /* The master key, rebuilt from the kept shares. */
 kw_secret *bfx_master(bfx *f);
+
+/* A kw_barrier_list_cb that counts the records in the int at arg. */
+kw_rc bfx_count_cb(const char *id, uint64_t version, const uint8_t *data,
+		   size_t len, void *arg);
 
 /* True if the needle bytes occur in the file at path (missing file: no). */
 bool bfx_file_contains(const char *path, const void *needle, size_t len);

@@ -20,17 +20,10 @@
 
 static int setup_fault(void **state)
 {
-	bfx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	f->backend = *state;
+	bfx *f = bfx_new(*state);
 	assert_int_equal(
 		kw_store_fault_new(kw_store_backend(f->backend), &f->fault),
 		KW_OK);
-	if (strcmp(f->backend, "sqlite") == 0) {
-		snprintf(f->dir, sizeof(f->dir), "/tmp/kwbarrier-XXXXXX");
-		assert_non_null(mkdtemp(f->dir));
-		snprintf(f->path, sizeof(f->path), "%s/kw.db", f->dir);
-	}
 	bfx_open(f);
 	*state = f;
 	return 0;
@@ -157,17 +150,6 @@ static void test_failed_step_of_a_put(void **state)
 	assert_consistent(f);
 }
 
-static kw_rc count_cb(const char *id, uint64_t v, const uint8_t *d, size_t n,
-		      void *arg)
-{
-	(void)id;
-	(void)v;
-	(void)d;
-	(void)n;
-	(*(int *)arg)++;
-	return KW_OK;
-}
-
 static void test_failed_reads(void **state)
 {
 	bfx *f = *state;
@@ -195,13 +177,13 @@ static void test_failed_reads(void **state)
 	assert_int_equal(kw_store_txn_begin(f->store, false, &t), KW_OK);
 	kw_store_fault_fail(f->fault, KW_FAULT_REC_LIST, 1, 1, KW_E_STORAGE);
 	assert_int_equal(kw_barrier_rec_list(f->b, t, KW_REC_KEY, NULL, NULL, 0,
-					     count_cb, &n),
+					     bfx_count_cb, &n),
 			 KW_E_STORAGE);
 	kw_store_txn_abort(t);
 	assert_int_equal(kw_store_txn_begin(f->store, false, &t), KW_OK);
 	kw_store_fault_fail(f->fault, KW_FAULT_REC_GET, 1, 1, KW_E_STORAGE);
 	assert_int_equal(kw_barrier_rec_list(f->b, t, KW_REC_KEY, NULL, NULL, 0,
-					     count_cb, &n),
+					     bfx_count_cb, &n),
 			 KW_E_STORAGE);
 	kw_store_txn_abort(t);
 	assert_int_equal(n, 0);

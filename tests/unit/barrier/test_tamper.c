@@ -121,24 +121,13 @@ static kw_rc find(bfx *f, const char *lookup)
 	return rc;
 }
 
-static kw_rc noop_cb(const char *id, uint64_t v, const uint8_t *d, size_t n,
-		     void *arg)
-{
-	(void)id;
-	(void)v;
-	(void)d;
-	(void)n;
-	(*(int *)arg)++;
-	return KW_OK;
-}
-
 static kw_rc list_all(bfx *f, const char *group, int *count)
 {
 	kw_store_txn *t = NULL;
 	*count = 0;
 	assert_int_equal(kw_store_txn_begin(f->store, false, &t), KW_OK);
 	kw_rc rc = kw_barrier_rec_list(f->b, t, KW_REC_KEY, group, NULL, 0,
-				       noop_cb, count);
+				       bfx_count_cb, count);
 	kw_store_txn_abort(t);
 	return rc;
 }
