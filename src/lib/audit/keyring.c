@@ -226,12 +226,11 @@ static kw_rc keyset_grow(const audit_keyset *cur, audit_keyset *out)
 	rc = kw_ckey_generate(KW_KEY_ED25519, &ks.signer);
 	if (rc != KW_OK)
 		goto out;
-	rc = kw_audit_key_id(ks.signer, ks.signer_id);
-	if (rc != KW_OK)
-		goto out;
 	rc = pubs_add(&ks, ks.signer, (int64_t)time(NULL));
 	if (rc != KW_OK)
 		goto out;
+	memcpy(ks.signer_id, ks.pubs[ks.count - 1].key_id,
+	       sizeof(ks.signer_id));
 	*out = ks;
 	memset(&ks, 0, sizeof(ks));
 out:

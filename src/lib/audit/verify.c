@@ -26,11 +26,22 @@ struct kw_audit_verifier {
 	kw_audit_verify_report rep;
 };
 
-kw_rc kw_audit_entry_hash(const json_t *entry,
-			  char out[static KW_AUDIT_HASH_HEX_LEN + 1])
+/* Lowercase hex SHA-256 of p[0..len). */
+static kw_rc sha256_hex(const void *p, size_t len,
+			char out[static KW_AUDIT_HASH_HEX_LEN + 1])
 {
 	uint8_t md[KW_DIGEST_MAX];
 	size_t md_len = 0;
+	kw_rc rc = kw_digest(KW_HASH_SHA256, p, len, md, &md_len);
+
+	if (rc == KW_OK)
+		kw_hex_encode(md, md_len, out);
+	return rc;
+}
+
+kw_rc kw_audit_entry_hash(const json_t *entry,
+			  char out[static KW_AUDIT_HASH_HEX_LEN + 1])
+{
 	char *text = NULL;
 	size_t len = 0;
 	kw_rc rc = KW_E_INVALID;
@@ -38,12 +49,8 @@ kw_rc kw_audit_entry_hash(const json_t *entry,
 	if (!json_is_object(entry))
 		goto out;
 	rc = kw_jcs_encode(entry, "hash", &text, &len);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_digest(KW_HASH_SHA256, text, len, md, &md_len);
-	if (rc != KW_OK)
-		goto out;
-	kw_hex_encode(md, md_len, out);
+	if (rc == KW_OK)
+		rc = sha256_hex(text, len, out);
 out:
 	free(text);
 	return rc;
@@ -52,8 +59,6 @@ out:
 kw_rc kw_audit_key_id(const kw_ckey *k,
 		      char out[static KW_AUDIT_HASH_HEX_LEN + 1])
 {
-	uint8_t md[KW_DIGEST_MAX];
-	size_t md_len = 0;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	kw_rc rc = KW_E_INVALID;
@@ -61,12 +66,8 @@ kw_rc kw_audit_key_id(const kw_ckey *k,
 	if (k == NULL)
 		goto out;
 	rc = kw_ckey_public_der(k, &der, &der_len);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_digest(KW_HASH_SHA256, der, der_len, md, &md_len);
-	if (rc != KW_OK)
-		goto out;
-	kw_hex_encode(md, md_len, out);
+	if (rc == KW_OK)
+		rc = sha256_hex(der, der_len, out);
 out:
 	free(der);
 	return rc;
