@@ -24,8 +24,11 @@
  * only if a rule allows it; a failure to decide is a denial.
  *
  * All functions are thread-safe, return KW_E_SEALED while the barrier is
- * sealed, KW_E_INVALID on bad arguments, KW_E_STORAGE/KW_E_INTEGRITY from
- * the layers below, besides the codes named per function.
+ * sealed (KW_E_NOT_INITIALIZED before it is initialised), KW_E_INVALID on
+ * bad arguments, KW_E_STORAGE/KW_E_INTEGRITY from the layers below, besides
+ * the codes named per function. Outputs are written only on success. Token
+ * texts are kw_secret holding exactly the text ("kwt_" + 43 characters of
+ * base64url, 47 bytes, no NUL). docs/roles.md describes all of it for users.
  */
 
 #include <stdbool.h>
@@ -115,10 +118,16 @@ typedef struct kw_auth_config {
 
 typedef struct kw_auth kw_auth;
 
+/* cfg may be NULL (all defaults). KW_E_INVALID for out-of-range settings
+ * (scrypt_log2_n > 20, source_rate_per_min > 600, max_failed_logins >
+ * 1000, ttls over 10 years, token_cache_ttl_s over a day). Computes one
+ * scrypt hash (the dummy that unknown users are checked against). b and s
+ * must outlive the kw_auth. */
 kw_rc kw_auth_open(kw_barrier *b, kw_store *s, const kw_auth_config *cfg,
 		   kw_auth **out);
 void kw_auth_free(kw_auth *a);
-/* Drops cached token verdicts (called when sealing). */
+/* Drops cached token verdicts and the keys derived from the master key
+ * (call it when sealing). */
 void kw_auth_cache_flush(kw_auth *a);
 
 /* ---- bootstrap ---------------------------------------------------------- */
@@ -139,7 +148,8 @@ kw_rc kw_partition_get(kw_auth *a, const char *name, kw_partition_info *out);
 kw_rc kw_partition_list(kw_auth *a, kw_partition_info *out, size_t max,
 			size_t *out_n);
 /* KW_E_STATE if it still has keys or principals (the caller checks keys
- * with kw_key_list and passes has_keys). "default" cannot be deleted. */
+ * with kw_key_list and passes has_keys), and for "default", which cannot be
+ * deleted. KW_E_NOT_FOUND. */
 kw_rc kw_partition_delete(kw_auth *a, const char *name, bool has_keys);
 
 /* ---- principals --------------------------------------------------------- */
@@ -152,12 +162,17 @@ kw_rc kw_principal_create(kw_auth *a, const char *partition, const char *name,
 			  const kw_secret *password, kw_principal_info *out);
 kw_rc kw_principal_get(kw_auth *a, const char *partition, const char *name,
 		       kw_principal_info *out);
-/* One page, ascending name, after cursor (NULL = start). */
+/* One page of at most max, ascending name, after cursor (NULL = start).
+ * KW_E_NOT_FOUND for an unknown partition. */
 kw_rc kw_principal_list(kw_auth *a, const char *partition, const char *cursor,
 			kw_principal_info *out, size_t max, size_t *out_n);
+/* Replaces the roles; the principal's existing tokens carry the new roles
+ * from the next check on. KW_E_NOT_FOUND. */
 kw_rc kw_principal_set_roles(kw_auth *a, const char *partition,
 			     const char *name, uint32_t roles,
 			     kw_principal_info *out);
+/* Users only (KW_E_INVALID for apps and agents); also lifts a lockout.
+ * KW_E_NOT_FOUND. */
 kw_rc kw_principal_set_password(kw_auth *a, const char *partition,
 				const char *name, const kw_secret *password);
 /* Deletes and revokes every token of the principal. */
@@ -171,15 +186,19 @@ kw_rc kw_principal_delete(kw_auth *a, const char *partition,
  * and the caller; KW_E_UNAUTHENTICATED for an unknown user or wrong
  * password (the same answer and about the same time for both);
  * KW_E_LIMIT when the principal is locked out or the source is over its
- * rate (*out_retry_after, optional, gets seconds).
+ * rate (*out_retry_after, optional, gets seconds). partition "" for system
+ * users; password 1..KW_PASSWORD_MAX bytes; source (NULL = "") at most
+ * KW_SOURCE_MAX bytes. A success resets the principal's failure count.
  */
 kw_rc kw_auth_login(kw_auth *a, const char *partition, const char *user,
 		    const kw_secret *password, const char *source,
 		    kw_secret **out_token, kw_caller *out_caller,
 		    uint64_t *out_retry_after);
 
-/* Application token for an app (or user) principal; ttl_s 1..max.
- * *out_id is the token's id (for listing, revocation). */
+/* Application token for an app (or user) principal; ttl_s
+ * 1..app_token_max_ttl_s; name NULL or a name for listings. *out_id
+ * (optional) is the token's id (for listing, revocation). KW_E_NOT_FOUND
+ * for an unknown principal. */
 kw_rc kw_auth_token_create(kw_auth *a, const char *partition,
 			   const char *principal, uint64_t ttl_s,
 			   const char *name, kw_secret **out_token,
@@ -200,8 +219,9 @@ typedef struct kw_token_info {
 /*
  * Checks a presented token. KW_OK fills *out (source copied in);
  * KW_E_UNAUTHENTICATED for an unknown or malformed token; KW_E_EXPIRED for
- * one past its expiry or revoked. The hot path of every request: answered
- * from a bounded in-memory cache after the first use, no store access.
+ * one past its expiry or revoked. source may be NULL. The hot path of
+ * every request: answered from a bounded in-memory cache after the first
+ * use, no store access (see token_cache_ttl_s).
  */
 kw_rc kw_auth_token_check(kw_auth *a, const char *token, size_t token_len,
 			  const char *source, kw_caller *out);
@@ -213,11 +233,12 @@ kw_rc kw_auth_token_get(kw_auth *a, const char *token_id, kw_token_info *out);
 /* Marks the token revoked (idempotent); it is refused at once, also from
  * the cache. KW_E_NOT_FOUND. */
 kw_rc kw_auth_token_revoke(kw_auth *a, const char *token_id);
-/* Revokes the presented token itself (logout). */
+/* Revokes the presented token itself (logout). KW_E_UNAUTHENTICATED for
+ * an unknown or malformed token. */
 kw_rc kw_auth_logout(kw_auth *a, const char *token, size_t token_len);
 
-
-/* Tokens of a partition ("" = system), ascending id. */
+/* Up to max (>= 1) tokens of a partition ("" = system), ascending id.
+ * KW_E_NOT_FOUND for an unknown partition. */
 kw_rc kw_auth_token_list(kw_auth *a, const char *partition,
 			 kw_token_info *out, size_t max, size_t *out_n);
 
