@@ -35,14 +35,16 @@
 
 /* ---- random, digests, HKDF ------------------------------------------- */
 
-/* Fills buf with len bytes from the DRBG. KW_OK, KW_E_INVALID, KW_E_CRYPTO. */
+/* Fills buf with len bytes from the DRBG (len 0 does nothing, and buf may
+ * then be NULL). KW_OK, KW_E_INVALID, KW_E_CRYPTO. */
 kw_rc kw_random(void *buf, size_t len);
 
 /* out receives kw_hash_size(h) bytes. h must not be KW_HASH_NONE. */
 kw_rc kw_digest(kw_hash h, const void *in, size_t in_len,
 		uint8_t out[static KW_DIGEST_MAX], size_t *out_len);
 
-/* Streaming digest, for inputs of any size. */
+/* Streaming digest, for inputs of any size. A context is used by one thread
+ * at a time; after final, update and final give KW_E_STATE. */
 typedef struct kw_digest_ctx kw_digest_ctx;
 kw_rc kw_digest_ctx_new(kw_hash h, kw_digest_ctx **out);
 kw_rc kw_digest_ctx_update(kw_digest_ctx *c, const void *in, size_t len);
@@ -50,14 +52,14 @@ kw_rc kw_digest_ctx_final(kw_digest_ctx *c, uint8_t out[static KW_DIGEST_MAX],
 			  size_t *out_len);
 void kw_digest_ctx_free(kw_digest_ctx *c);
 
-/* HKDF-SHA-256 (RFC 5869): out_len bytes into a new secret. salt may be NULL
- * (zero-length). out_len 1..8160. */
+/* HKDF-SHA-256 (RFC 5869): out_len bytes into a new secret. ikm must not be
+ * empty; salt may be NULL (zero-length); out_len 1..8160. */
 kw_rc kw_hkdf_sha256(const kw_secret *ikm, const void *salt, size_t salt_len,
 		     const void *info, size_t info_len, size_t out_len,
 		     kw_secret **out);
 
 /* One-shot HMAC with a raw key (for internal uses: blind indexes, share
- * checksums). h must be a SHA-2 hash. */
+ * checksums). h must be a SHA-2 hash (SHA-1: KW_E_UNSUPPORTED). */
 kw_rc kw_hmac(kw_hash h, const kw_secret *key, const void *in, size_t in_len,
 	      uint8_t out[static KW_DIGEST_MAX], size_t *out_len);
 
@@ -65,14 +67,17 @@ kw_rc kw_hmac(kw_hash h, const kw_secret *key, const void *in, size_t in_len,
 
 typedef struct kw_ckey kw_ckey;
 
-/* A fresh key of type t. KW_OK, KW_E_INVALID, KW_E_UNSUPPORTED, KW_E_CRYPTO,
+/* A fresh key of type t (HMAC keys get the digest's size), checked by a
+ * pairwise test before it is returned. KW_OK, KW_E_INVALID, KW_E_CRYPTO,
  * KW_E_NOMEM. */
 kw_rc kw_ckey_generate(kw_key_type t, kw_ckey **out);
 
 /* A key from its private encoding: PKCS#8 DER for RSA/EC/Ed25519 (the type
  * must match the encoded key, e.g. an RSA-3072 key is refused as rsa-2048),
  * raw key bytes for AES (16/32) and HMAC (any length 16..128).
- * KW_E_INVALID on malformed or mismatched input. */
+ * KW_E_INVALID on malformed or mismatched input: trailing bytes, encrypted
+ * PKCS#8, explicit EC curve parameters, RSASSA-PSS-restricted keys, and EC
+ * keys whose public point is not the private scalar times the generator. */
 kw_rc kw_ckey_from_private(kw_key_type t, const uint8_t *in, size_t in_len,
 			   kw_ckey **out);
 
@@ -80,7 +85,8 @@ kw_rc kw_ckey_from_private(kw_key_type t, const uint8_t *in, size_t in_len,
  * sealing into the store or wrapping for an approved export only. */
 kw_rc kw_ckey_private_export(const kw_ckey *k, kw_secret **out);
 
-/* A verify-only key from a SubjectPublicKeyInfo DER or PEM (t must match). */
+/* A verify-only key from a SubjectPublicKeyInfo DER or PEM (t must match).
+ * KW_E_UNSUPPORTED for symmetric types. */
 kw_rc kw_ckey_from_public(kw_key_type t, const uint8_t *in, size_t in_len,
 			  kw_ckey **out);
 
@@ -112,13 +118,18 @@ void kw_ckey_free(kw_ckey *k);
  *  EC   ECDSA : hash SHA-*, or hash NONE + prehashed (any digest length,
  *               truncated as X9.62 says: CKM_ECDSA).
  *  Ed25519    : hash NONE, prehashed false (pure EdDSA, RFC 8032).
- * Anything else: KW_E_UNSUPPORTED. A prehashed input of the wrong length:
- * KW_E_INVALID.
+ * Anything else: KW_E_UNSUPPORTED, as is signing with a verify-only key.
+ * KW_E_INVALID: a prehashed input of the wrong length; a CKM_ECDSA input
+ * outside 1..KW_DIGEST_MAX bytes; a CKM_RSA_PKCS input outside 1..k-11
+ * bytes; a PSS salt length other than -1 or 0..emLen-hLen-2.
+ * Output: RSA k bytes; ECDSA DER (<= 139 bytes) or r||s (2 x 32/48/66);
+ * Ed25519 64 bytes. Hash-and-sign is one EVP_Digest and one EVP_PKEY_sign.
  */
 kw_rc kw_ckey_sign(kw_ckey *k, const kw_sign_params *p, const uint8_t *in,
 		   size_t in_len, uint8_t **out_sig, size_t *out_len);
 
-/* KW_OK if sig is valid, KW_E_VERIFY if not, other codes for bad input. */
+/* KW_OK if sig is valid, KW_E_VERIFY if not (also for a signature of the
+ * wrong length or encoding, or empty), other codes for bad input. */
 KW_WUR kw_rc kw_ckey_verify(kw_ckey *k, const kw_sign_params *p,
 			    const uint8_t *in, size_t in_len,
 			    const uint8_t *sig, size_t sig_len);
@@ -132,24 +143,29 @@ kw_rc kw_ckey_gcm_encrypt(kw_ckey *k, const uint8_t *iv, const uint8_t *aad,
 			  size_t aad_len, const uint8_t *pt, size_t pt_len,
 			  uint8_t **out, size_t *out_len);
 
-/* Takes iv || ciphertext || tag; KW_E_VERIFY if the tag (or AAD) is wrong.
- * The plaintext is a kw_secret: it may be key material (unwrapping, data
- * keys). */
+/* Takes iv || ciphertext || tag; KW_E_VERIFY if the tag (or AAD) is wrong,
+ * KW_E_INVALID if in is shorter than IV + tag. The plaintext is a
+ * kw_secret: it may be key material (unwrapping, data keys). */
 kw_rc kw_ckey_gcm_decrypt(kw_ckey *k, const uint8_t *aad, size_t aad_len,
 			  const uint8_t *in, size_t in_len, kw_secret **out);
 
 /* RSA-OAEP with hash h for both the label hash and MGF1 (SHA-1/224/256/384/
- * 512); label may be NULL. KW_E_LIMIT if pt is too long for the key. */
+ * 512; KW_HASH_NONE: KW_E_UNSUPPORTED); label may be NULL. KW_E_LIMIT if pt
+ * is longer than k - 2 hLen - 2 bytes. A public key may encrypt. */
 kw_rc kw_ckey_oaep_encrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
 			   size_t label_len, const uint8_t *pt, size_t pt_len,
 			   uint8_t **out, size_t *out_len);
-/* KW_E_VERIFY on a padding or label error (one error, no oracle). */
+/* KW_E_VERIFY on a padding or label error or a ciphertext that is not k
+ * bytes (one error, no oracle). Needs the private key (KW_E_UNSUPPORTED). */
 kw_rc kw_ckey_oaep_decrypt(kw_ckey *k, kw_hash h, const uint8_t *label,
 			   size_t label_len, const uint8_t *in, size_t in_len,
 			   kw_secret **out);
 
 /* ---- key wrap ----------------------------------------------------------- */
 
+/* AES keys only. Lengths the RFCs do not allow are KW_E_INVALID: KW wraps a
+ * multiple of 8 of at least 16 bytes, KWP 1.. bytes; wrapped inputs are
+ * whole 8-byte blocks, at least 24 (KW) or 16 (KWP) bytes. */
 kw_rc kw_ckey_wrap(kw_ckey *k, kw_wrap_mode m, const uint8_t *in, size_t in_len,
 		   uint8_t **out, size_t *out_len);
 /* KW_E_VERIFY if the integrity check fails. */
@@ -161,16 +177,19 @@ kw_rc kw_ckey_unwrap(kw_ckey *k, kw_wrap_mode m, const uint8_t *in,
 /* HMAC with the key's hash; out receives the full tag (malloc). */
 kw_rc kw_ckey_mac(kw_ckey *k, const uint8_t *in, size_t in_len, uint8_t **out,
 		  size_t *out_len);
-/* Constant-time check; tags shorter than 16 bytes are refused (KW_E_INVALID). */
+/* Constant-time check of tag against the MAC's first tag_len bytes; tags
+ * shorter than 16 bytes or longer than the MAC are refused (KW_E_INVALID). */
 KW_WUR kw_rc kw_ckey_mac_verify(kw_ckey *k, const uint8_t *in, size_t in_len,
 				const uint8_t *tag, size_t tag_len);
 
 /* ---- self-tests --------------------------------------------------------- */
 
 /* Runs the known-answer tests of every algorithm above with published
- * vectors (NIST CAVP, RFC 8032, RFC 3394, RFC 5649, RFC 4231, RFC 5869) and
- * pairwise-consistency tests. KW_OK or KW_E_CRYPTO; the name of the first
- * failing test is logged. Thread-safe; takes well under a second. */
+ * vectors (FIPS 180, NIST CAVP, RFC 8032, RFC 6979, RFC 3394, RFC 5649,
+ * RFC 4231, RFC 5869, the GCM specification, Project Wycheproof) and
+ * pairwise-consistency tests; the table is in vectors.c. KW_OK or
+ * KW_E_CRYPTO (KW_E_NOMEM if memory runs out); the name of the first
+ * failing test is logged. Thread-safe; takes about 20 ms. */
 kw_rc kw_crypto_selftest(void);
 
 /* ---- password hashing (scrypt, RFC 7914) ------------------------------ */

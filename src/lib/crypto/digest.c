@@ -240,8 +240,9 @@ kw_rc kw_hmac(kw_hash h, const kw_secret *key, const void *in, size_t in_len,
 	memcpy(out, tag, n);
 	*out_len = n;
 out:
-	/* The HMAC state holds key-derived pads; EVP_MAC_CTX_free cleanses
-	 * them. */
+	/* Tags of internal uses (share checksums) may be secret-derived. The
+	 * HMAC state holds key-derived pads; EVP_MAC_CTX_free cleanses them. */
+	kw_wipe(tag, sizeof(tag));
 	EVP_MAC_CTX_free(ctx);
 	return rc;
 }

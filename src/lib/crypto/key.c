@@ -163,6 +163,29 @@ out:
 	return rc;
 }
 
+/* Checks that a parsed private key is consistent: for EC and Ed25519 the
+ * public point is the private scalar times the generator (tens of
+ * microseconds); for RSA only the cheap range checks, since OpenSSL's full
+ * RSA pairwise check tests primality (100+ ms) and keys are imported each
+ * time they enter the key cache. (A wrong RSA CRT parameter cannot leak:
+ * OpenSSL verifies each CRT result and falls back to the plain exponent.) */
+static bool pkey_consistent(EVP_PKEY *pkey)
+{
+	bool ok = false;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+
+	if (ctx == NULL)
+		goto out;
+	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+		ok = EVP_PKEY_private_check(ctx) == 1;
+	else
+		ok = EVP_PKEY_pairwise_check(ctx) == 1;
+out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
 /* Parses a PKCS#8 PrivateKeyInfo (unencrypted) and nothing else: no
  * trailing bytes, no traditional formats. */
 static kw_rc parse_pkcs8(const uint8_t *in, size_t len, EVP_PKEY **out)
@@ -205,6 +228,11 @@ kw_rc kw_ckey_from_private(kw_key_type t, const uint8_t *in, size_t in_len,
 	rc = parse_pkcs8(in, in_len, &pkey);
 	if (rc != KW_OK)
 		goto out;
+	if (!pkey_consistent(pkey)) {
+		EVP_PKEY_free(pkey);
+		rc = KW_E_INVALID;
+		goto out;
+	}
 	rc = kw_ckey_from_pkey(t, pkey, true, out);
 	if (rc != KW_OK)
 		KW_LOG_DEBUG("private key is not of type %s",
