@@ -69,16 +69,14 @@ kw_rc kw_keys_check_unsealed(kw_keys *ks)
 {
 	kw_barrier_status st;
 	kw_rc rc = kw_barrier_status_get(ks->barrier, &st);
-	if (rc != KW_OK)
-		return rc;
-	if (st.sealed) {
+	if (rc == KW_OK && st.sealed) {
 		/* The daemon flushes when it seals; this catches a seal that
 		 * went around it, before any key is used again. */
 		if (kw_keys_cache_count(ks->cache) > 0)
 			kw_keys_cache_clear(ks->cache);
-		return KW_E_SEALED;
+		rc = KW_E_SEALED;
 	}
-	return KW_OK;
+	return rc;
 }
 
 static void lookup_name(const char *partition, const char *name,
@@ -378,11 +376,14 @@ out:
 	return rc;
 }
 
-kw_rc kw_key_create(kw_keys *ks, const kw_key_spec *spec, kw_key_info **out)
+/* Create (material NULL: fresh key) or import. The record stores the
+ * canonical encoding from kw_ckey_private_export, whatever came in. */
+static kw_rc create_key(kw_keys *ks, const kw_key_spec *spec,
+			const kw_secret *material, kw_key_info **out)
 {
 	uint32_t usages = 0;
 	kw_ckey *k = NULL;
-	kw_secret *material = NULL;
+	kw_secret *canon = NULL;
 	kw_rc rc = KW_E_INVALID;
 	if (ks == NULL || out == NULL)
 		goto out;
@@ -392,38 +393,13 @@ kw_rc kw_key_create(kw_keys *ks, const kw_key_spec *spec, kw_key_info **out)
 	rc = kw_keys_check_unsealed(ks);
 	if (rc != KW_OK)
 		goto out;
-	rc = kw_ckey_generate(spec->type, &k);
+	if (material == NULL)
+		rc = kw_ckey_generate(spec->type, &k);
+	else
+		rc = kw_ckey_from_private(spec->type, material->data,
+					  material->len, &k);
 	if (rc != KW_OK)
 		goto out;
-	rc = kw_ckey_private_export(k, &material);
-	if (rc != KW_OK)
-		goto out;
-	rc = create_with(ks, spec, usages, material, out);
-out:
-	kw_ckey_free(k);
-	return rc;
-}
-
-kw_rc kw_key_import(kw_keys *ks, const kw_key_spec *spec,
-		    const kw_secret *material, kw_key_info **out)
-{
-	uint32_t usages = 0;
-	kw_ckey *k = NULL;
-	kw_secret *canon = NULL;
-	kw_rc rc = KW_E_INVALID;
-	if (ks == NULL || out == NULL || material == NULL || material->len == 0)
-		goto out;
-	rc = spec_check(spec, &usages);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_keys_check_unsealed(ks);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_ckey_from_private(spec->type, material->data, material->len,
-				  &k);
-	if (rc != KW_OK)
-		goto out;
-	/* Store the canonical encoding, not whatever form came in. */
 	rc = kw_ckey_private_export(k, &canon);
 	if (rc != KW_OK)
 		goto out;
@@ -431,6 +407,19 @@ kw_rc kw_key_import(kw_keys *ks, const kw_key_spec *spec,
 out:
 	kw_ckey_free(k);
 	return rc;
+}
+
+kw_rc kw_key_create(kw_keys *ks, const kw_key_spec *spec, kw_key_info **out)
+{
+	return create_key(ks, spec, NULL, out);
+}
+
+kw_rc kw_key_import(kw_keys *ks, const kw_key_spec *spec,
+		    const kw_secret *material, kw_key_info **out)
+{
+	if (material == NULL || material->len == 0)
+		return KW_E_INVALID;
+	return create_key(ks, spec, material, out);
 }
 
 kw_rc kw_key_get(kw_keys *ks, const char *partition, const char *name_or_id,

@@ -305,19 +305,24 @@ out:
 kw_rc kw_key_update_meta(kw_keys *ks, const char *partition, const char *name,
 			 const kw_key_update *u, kw_key_info **out)
 {
+	kw_rc rc = KW_E_INVALID;
 	if (u == NULL || !(u->set_exportable_false || u->set_rotation ||
 			   u->set_labels || u->set_policy || u->set_usages))
-		return KW_E_INVALID;
+		goto out;
+	rc = KW_E_LIMIT;
 	if ((u->set_labels && u->label_count > KW_LABELS_MAX) ||
 	    (u->set_policy && u->policy != NULL &&
 	     strnlen(u->policy, KW_POLICY_MAX + 1) > KW_POLICY_MAX))
-		return KW_E_LIMIT;
+		goto out;
+	rc = KW_E_INVALID;
 	if ((u->set_labels &&
 	     !kw_keys_labels_valid(u->labels, u->label_count)) ||
 	    (u->set_policy && !kw_keys_policy_valid(u->policy)) ||
 	    (u->set_rotation && u->rotation_period_s > KW_KEY_ROTATION_MAX_S) ||
 	    (u->set_usages &&
 	     (u->usages == 0 || (u->usages & ~(uint32_t)KW_USAGE_ALL_) != 0)))
-		return KW_E_INVALID;
-	return kw_keys_change(ks, partition, name, update_fn, (void *)u, out);
+		goto out;
+	rc = kw_keys_change(ks, partition, name, update_fn, (void *)u, out);
+out:
+	return rc;
 }

@@ -60,9 +60,22 @@ out:
 	return rc;
 }
 
+/* Drops the reference op_begin took; a no-op if it took none. */
 static void op_end(op *o)
 {
 	kw_keys_entry_release(o->e);
+	o->e = NULL;
+}
+
+/* Hands a created output to the caller, on success only. */
+static void op_give(kw_rc rc, const op *o, uint8_t *buf, size_t len,
+		    uint8_t **out, size_t *out_len, uint32_t *out_version)
+{
+	if (rc != KW_OK)
+		return;
+	*out = buf;
+	*out_len = len;
+	*out_version = o->version;
 }
 
 kw_rc kw_key_sign(kw_keys *ks, const char *partition, const char *name,
@@ -70,22 +83,19 @@ kw_rc kw_key_sign(kw_keys *ks, const char *partition, const char *name,
 		  size_t in_len, uint8_t **out_sig, size_t *out_sig_len,
 		  uint32_t *out_version)
 {
-	op o;
+	op o = {0};
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
+	kw_rc rc = KW_E_INVALID;
 	if (p == NULL || (in == NULL && in_len != 0) || out_sig == NULL ||
 	    out_sig_len == NULL || out_version == NULL)
-		return KW_E_INVALID;
-	kw_rc rc =
-		op_begin(ks, partition, name, KW_USAGE_SIGN, true, version, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_SIGN, true, version, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_sign(o.k, p, in, in_len, &sig, &sig_len);
-	if (rc == KW_OK) {
-		*out_sig = sig;
-		*out_sig_len = sig_len;
-		*out_version = o.version;
-	}
+	op_give(rc, &o, sig, sig_len, out_sig, out_sig_len, out_version);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -95,15 +105,16 @@ kw_rc kw_key_verify(kw_keys *ks, const char *partition, const char *name,
 		    const uint8_t *in, size_t in_len, const uint8_t *sig,
 		    size_t sig_len)
 {
-	op o;
+	op o = {0};
+	kw_rc rc = KW_E_INVALID;
 	if (p == NULL || (in == NULL && in_len != 0) || sig == NULL ||
 	    sig_len == 0)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_VERIFY, false,
-			    version, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_VERIFY, false, version, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_verify(o.k, p, in, in_len, sig, sig_len);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -142,30 +153,30 @@ kw_rc kw_key_encrypt(kw_keys *ks, const char *partition, const char *name,
 		     const kw_enc_params *p, const uint8_t *pt, size_t pt_len,
 		     uint8_t **out, size_t *out_len, uint32_t *out_version)
 {
-	op o;
+	op o = {0};
 	kw_enc_alg alg;
 	uint8_t *ct = NULL;
 	size_t ct_len = 0;
+	kw_rc rc = KW_E_INVALID;
 	if (!enc_params_valid(p) || (pt == NULL && pt_len != 0) ||
 	    out == NULL || out_len == NULL || out_version == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_ENCRYPT, true, 0, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_ENCRYPT, true, 0, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = enc_alg(p, o.e->info->type, &alg);
-	if (rc == KW_OK && alg == KW_ENC_AES_GCM)
+	if (rc != KW_OK)
+		goto out;
+	if (alg == KW_ENC_AES_GCM)
 		rc = kw_ckey_gcm_encrypt(o.k, NULL, p ? p->aad : NULL,
 					 p ? p->aad_len : 0, pt, pt_len, &ct,
 					 &ct_len);
-	else if (rc == KW_OK)
+	else
 		rc = kw_ckey_oaep_encrypt(
 			o.k, oaep_hash(p), p ? p->label : NULL,
 			p ? p->label_len : 0, pt, pt_len, &ct, &ct_len);
-	if (rc == KW_OK) {
-		*out = ct;
-		*out_len = ct_len;
-		*out_version = o.version;
-	}
+	op_give(rc, &o, ct, ct_len, out, out_len, out_version);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -174,22 +185,26 @@ kw_rc kw_key_decrypt(kw_keys *ks, const char *partition, const char *name,
 		     uint32_t version, const kw_enc_params *p,
 		     const uint8_t *ct, size_t ct_len, kw_secret **out)
 {
-	op o;
+	op o = {0};
 	kw_enc_alg alg;
+	kw_rc rc = KW_E_INVALID;
 	if (!enc_params_valid(p) || ct == NULL || ct_len == 0 || out == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_DECRYPT, false,
-			    version, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_DECRYPT, false, version,
+		      &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = enc_alg(p, o.e->info->type, &alg);
-	if (rc == KW_OK && alg == KW_ENC_AES_GCM)
+	if (rc != KW_OK)
+		goto out;
+	if (alg == KW_ENC_AES_GCM)
 		rc = kw_ckey_gcm_decrypt(o.k, p ? p->aad : NULL,
 					 p ? p->aad_len : 0, ct, ct_len, out);
-	else if (rc == KW_OK)
+	else
 		rc = kw_ckey_oaep_decrypt(
 			o.k, oaep_hash(p), p ? p->label : NULL,
 			p ? p->label_len : 0, ct, ct_len, out);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -198,21 +213,19 @@ kw_rc kw_key_mac(kw_keys *ks, const char *partition, const char *name,
 		 const uint8_t *in, size_t in_len, uint8_t **out,
 		 size_t *out_len, uint32_t *out_version)
 {
-	op o;
+	op o = {0};
 	uint8_t *tag = NULL;
 	size_t tag_len = 0;
+	kw_rc rc = KW_E_INVALID;
 	if ((in == NULL && in_len != 0) || out == NULL || out_len == NULL ||
 	    out_version == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_MAC, true, 0, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_MAC, true, 0, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_mac(o.k, in, in_len, &tag, &tag_len);
-	if (rc == KW_OK) {
-		*out = tag;
-		*out_len = tag_len;
-		*out_version = o.version;
-	}
+	op_give(rc, &o, tag, tag_len, out, out_len, out_version);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -221,14 +234,15 @@ kw_rc kw_key_mac_verify(kw_keys *ks, const char *partition, const char *name,
 			uint32_t version, const uint8_t *in, size_t in_len,
 			const uint8_t *tag, size_t tag_len)
 {
-	op o;
+	op o = {0};
+	kw_rc rc = KW_E_INVALID;
 	if ((in == NULL && in_len != 0) || tag == NULL || tag_len == 0)
-		return KW_E_INVALID;
-	kw_rc rc =
-		op_begin(ks, partition, name, KW_USAGE_MAC, false, version, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_MAC, false, version, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_mac_verify(o.k, in, in_len, tag, tag_len);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -242,21 +256,19 @@ kw_rc kw_key_wrap(kw_keys *ks, const char *partition, const char *name,
 		  kw_wrap_mode m, const uint8_t *in, size_t in_len,
 		  uint8_t **out, size_t *out_len, uint32_t *out_version)
 {
-	op o;
+	op o = {0};
 	uint8_t *w = NULL;
 	size_t w_len = 0;
+	kw_rc rc = KW_E_INVALID;
 	if (!wrap_mode_valid(m) || in == NULL || in_len == 0 || out == NULL ||
 	    out_len == NULL || out_version == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_WRAP, true, 0, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_WRAP, true, 0, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_wrap(o.k, m, in, in_len, &w, &w_len);
-	if (rc == KW_OK) {
-		*out = w;
-		*out_len = w_len;
-		*out_version = o.version;
-	}
+	op_give(rc, &o, w, w_len, out, out_len, out_version);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -265,14 +277,15 @@ kw_rc kw_key_unwrap(kw_keys *ks, const char *partition, const char *name,
 		    uint32_t version, kw_wrap_mode m, const uint8_t *in,
 		    size_t in_len, kw_secret **out)
 {
-	op o;
+	op o = {0};
+	kw_rc rc = KW_E_INVALID;
 	if (!wrap_mode_valid(m) || in == NULL || in_len == 0 || out == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = op_begin(ks, partition, name, KW_USAGE_UNWRAP, false,
-			    version, &o);
+		goto out;
+	rc = op_begin(ks, partition, name, KW_USAGE_UNWRAP, false, version, &o);
 	if (rc != KW_OK)
-		return rc;
+		goto out;
 	rc = kw_ckey_unwrap(o.k, m, in, in_len, out);
+out:
 	op_end(&o);
 	return rc;
 }
@@ -282,9 +295,10 @@ kw_rc kw_key_public_pem(kw_keys *ks, const char *partition, const char *name,
 {
 	kw_keys_entry *e = NULL;
 	char *pem = NULL;
+	kw_rc rc = KW_E_INVALID;
 	if (out == NULL)
-		return KW_E_INVALID;
-	kw_rc rc = kw_keys_acquire(ks, partition, name, &e);
+		goto out;
+	rc = kw_keys_acquire(ks, partition, name, &e);
 	if (rc != KW_OK)
 		goto out;
 	const kw_key_info *k = e->info;
@@ -297,8 +311,9 @@ kw_rc kw_key_public_pem(kw_keys *ks, const char *partition, const char *name,
 	rc = KW_E_NOT_FOUND;
 	if (version > k->version_count)
 		goto out;
-	rc = kw_ckey_public_pem(
-		e->ckeys[(version ? version : k->primary_version) - 1], &pem);
+	if (version == 0)
+		version = k->primary_version;
+	rc = kw_ckey_public_pem(e->ckeys[version - 1], &pem);
 	if (rc != KW_OK)
 		goto out;
 	*out = pem;

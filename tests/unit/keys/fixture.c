@@ -60,12 +60,15 @@ static const char rsa2048_pkcs8_hex[] =
 	"84f5072a8ea2149a79dda263223f8764c2232961c1f1754e7d5906e3dc920716"
 	"5f3bf0136756f633b9348498bf03232f10477e4819be76350379b61a9a55e6c0";
 
-kfx *kfx_new(const char *backend, const kw_store_ops *ops, size_t cache_max)
+kfx *kfx_new(const char *backend, bool fault_injection, size_t cache_max)
 {
 	kfx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	f->backend = backend;
-	f->ops = ops;
+	if (fault_injection)
+		assert_int_equal(kw_store_fault_new(kw_store_backend(backend),
+						    &f->fault),
+				 KW_OK);
 	f->cache_max = cache_max;
 	if (strcmp(f->backend, "sqlite") == 0) {
 		snprintf(f->dir, sizeof(f->dir), "/tmp/kwkeys-XXXXXX");
@@ -78,7 +81,7 @@ kfx *kfx_new(const char *backend, const kw_store_ops *ops, size_t cache_max)
 
 int kfx_setup(void **state)
 {
-	*state = kfx_new(*state, NULL, 64);
+	*state = kfx_new(*state, false, 64);
 	return 0;
 }
 
@@ -94,6 +97,7 @@ int kfx_teardown(void **state)
 	kfx *f = *state;
 	kfx_close(f);
 	kw_barrier_shares_free(f->shares, 1);
+	kw_store_fault_free(f->fault);
 	if (f->dir[0] != '\0') {
 		unlink_suffix(f, "");
 		unlink_suffix(f, "-wal");
@@ -108,9 +112,9 @@ void kfx_open(kfx *f)
 {
 	kw_store_config cfg = {.backend = f->backend,
 			       .path = f->dir[0] ? f->path : NULL};
-	if (f->ops != NULL)
-		assert_int_equal(
-			kw_store_open_with_ops(f->ops, &cfg, &f->store), KW_OK);
+	if (f->fault != NULL)
+		assert_int_equal(kw_store_fault_open(f->fault, &cfg, &f->store),
+				 KW_OK);
 	else
 		assert_int_equal(kw_store_open(&cfg, &f->store), KW_OK);
 	assert_int_equal(kw_barrier_open(f->store, &f->b), KW_OK);

@@ -14,10 +14,11 @@
 #include <stdint.h>
 
 #include "keywarden/keys.h"
+#include "store_fault.h"
 
 typedef struct kfx {
-	const char *backend;	 /* "mem" or "sqlite" */
-	const kw_store_ops *ops; /* if set before kfx_open: used instead */
+	const char *backend;   /* "mem" or "sqlite" */
+	kw_store_fault *fault; /* if set: the store is opened through it */
 	size_t cache_max;
 	char dir[64];
 	char path[128];
@@ -27,9 +28,10 @@ typedef struct kfx {
 	kw_secret **shares; /* 1-of-1 */
 } kfx;
 
-/* A fresh initialised, unsealed instance on backend (through ops if not
- * NULL) with a cache of cache_max keys. Free with kfx_teardown(&f). */
-kfx *kfx_new(const char *backend, const kw_store_ops *ops, size_t cache_max);
+/* A fresh initialised, unsealed instance on backend with a cache of
+ * cache_max keys; with fault_injection, its store is opened through a
+ * kw_store_fault (f->fault). Free with kfx_teardown(&f). */
+kfx *kfx_new(const char *backend, bool fault_injection, size_t cache_max);
 
 /* cmocka setup/teardown; the prestate is the backend name; cache_max 64. */
 int kfx_setup(void **state);

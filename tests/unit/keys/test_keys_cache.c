@@ -27,52 +27,15 @@
 static const uint8_t msg[] = "build 1234 artefact digest";
 static const kw_sign_params ed = {.scheme = KW_SIG_EDDSA};
 
-/* ---- a store that counts transactions and loses races on demand ------- */
-
-static kw_store_ops wrapped;
-static const kw_store_ops *real_ops;
-static atomic_int txn_begins;
-static atomic_int conflicts_left;
-
-static kw_rc w_txn_begin(void *be, bool write, void **out)
+static int setup_fault(void **state)
 {
-	atomic_fetch_add(&txn_begins, 1);
-	return real_ops->txn_begin(be, write, out);
-}
-
-/* A commit that loses to a concurrent writer (as a PostgreSQL
- * serialisation failure does): nothing applied, KW_E_CONFLICT. */
-static kw_rc w_txn_commit(void *txn)
-{
-	if (atomic_load(&conflicts_left) > 0) {
-		atomic_fetch_sub(&conflicts_left, 1);
-		real_ops->txn_abort(txn);
-		return KW_E_CONFLICT;
-	}
-	return real_ops->txn_commit(txn);
-}
-
-static const kw_store_ops *wrap_mem(void)
-{
-	real_ops = kw_store_backend("mem");
-	assert_non_null(real_ops);
-	wrapped = *real_ops;
-	wrapped.txn_begin = w_txn_begin;
-	wrapped.txn_commit = w_txn_commit;
-	atomic_store(&txn_begins, 0);
-	atomic_store(&conflicts_left, 0);
-	return &wrapped;
-}
-
-static int setup_wrapped(void **state)
-{
-	*state = kfx_new("mem", wrap_mem(), 64);
+	*state = kfx_new("mem", true, 64);
 	return 0;
 }
 
 static int setup_small(void **state)
 {
-	*state = kfx_new("mem", NULL, 4);
+	*state = kfx_new("mem", false, 4);
 	return 0;
 }
 
@@ -128,7 +91,7 @@ static void test_cache_no_store(void **state)
 	assert_int_equal(kw_key_encrypt(f->ks, P, "aes", NULL, msg, sizeof(msg),
 					&ct, &ct_len, &v),
 			 KW_OK);
-	int before = atomic_load(&txn_begins);
+	uint64_t before = kw_store_fault_calls(f->fault, KW_FAULT_TXN_BEGIN);
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(sign_verify(f, "ed", &v), KW_OK);
 		kw_secret *pt = NULL;
@@ -140,49 +103,93 @@ static void test_cache_no_store(void **state)
 	kw_key_info *k = NULL;
 	assert_int_equal(kw_key_get(f->ks, P, "ed", &k), KW_OK);
 	kw_key_info_free(k);
-	assert_int_equal(atomic_load(&txn_begins), before);
+	assert_int_equal(kw_store_fault_calls(f->fault, KW_FAULT_TXN_BEGIN),
+			 before);
 
 	/* Rotation and a state change reach the cache with their commit. */
 	assert_int_equal(kw_key_rotate(f->ks, P, "ed", NULL), KW_OK);
 	assert_int_equal(
 		kw_key_set_state(f->ks, P, "aes", KW_KEY_DISABLED, NULL),
 		KW_OK);
-	before = atomic_load(&txn_begins);
+	before = kw_store_fault_calls(f->fault, KW_FAULT_TXN_BEGIN);
 	assert_int_equal(sign_verify(f, "ed", &v), KW_OK);
 	assert_int_equal(v, 2);
 	kw_secret *pt = NULL;
 	assert_int_equal(
 		kw_key_decrypt(f->ks, P, "aes", 1, NULL, ct, ct_len, &pt),
 		KW_E_STATE);
-	assert_int_equal(atomic_load(&txn_begins), before);
+	assert_int_equal(kw_store_fault_calls(f->fault, KW_FAULT_TXN_BEGIN),
+			 before);
 	free(ct);
 }
 
-/* Lost compare-and-swap races are retried a few times, then reported. */
+/* A commit that loses to a concurrent writer (as a PostgreSQL
+ * serialisation failure does) applies nothing and says KW_E_CONFLICT: the
+ * change is retried a few times, then reported. */
 static void test_conflict_retry(void **state)
 {
 	kfx *f = *state;
 	kw_key_info_free(kfx_create(f, "ed", KW_KEY_ED25519, 0));
 	kw_key_info *k = NULL;
-	atomic_store(&conflicts_left, 2);
+	kw_store_fault_fail(f->fault, KW_FAULT_TXN_COMMIT, 1, 2, KW_E_CONFLICT);
 	assert_int_equal(kw_key_set_state(f->ks, P, "ed", KW_KEY_DISABLED, &k),
 			 KW_OK);
 	assert_int_equal(k->state, KW_KEY_DISABLED);
-	assert_int_equal(atomic_load(&conflicts_left), 0);
+	assert_int_equal(kw_store_fault_failures(f->fault, KW_FAULT_TXN_COMMIT),
+			 2);
 	kw_key_info_free(k);
 	k = NULL;
-	atomic_store(&conflicts_left, 1000);
+	kw_store_fault_fail_always(f->fault, KW_FAULT_TXN_COMMIT,
+				   KW_E_CONFLICT);
 	assert_int_equal(kw_key_set_state(f->ks, P, "ed", KW_KEY_ACTIVE, &k),
 			 KW_E_CONFLICT);
 	assert_null(k);
-	int tries = 1000 - atomic_load(&conflicts_left);
+	uint64_t tries =
+		kw_store_fault_failures(f->fault, KW_FAULT_TXN_COMMIT) - 2;
 	assert_true(tries >= 2 && tries <= 10);
-	atomic_store(&conflicts_left, 0);
+	kw_store_fault_clear(f->fault);
 	assert_int_equal(kw_key_get(f->ks, P, "ed", &k), KW_OK);
 	assert_int_equal(k->state, KW_KEY_DISABLED); /* nothing applied */
 	kw_key_info_free(k);
 	assert_int_equal(kw_key_set_state(f->ks, P, "ed", KW_KEY_ACTIVE, NULL),
 			 KW_OK);
+}
+
+/* A store that cannot write: every change fails closed, changes nothing,
+ * and the cached key keeps its last committed state. */
+static void test_storage_failure(void **state)
+{
+	kfx *f = *state;
+	kw_key_info_free(kfx_create(f, "ed", KW_KEY_ED25519, 0));
+	assert_int_equal(sign_verify(f, "ed", NULL), KW_OK);
+	kw_store_fault_disk_full(f->fault, true);
+	kw_key_info *k = NULL;
+	kw_key_spec spec = {
+		.partition = P, .name = "new", .type = KW_KEY_AES_128};
+	assert_int_equal(kw_key_create(f->ks, &spec, &k), KW_E_STORAGE);
+	assert_int_equal(kw_key_set_state(f->ks, P, "ed", KW_KEY_DISABLED, &k),
+			 KW_E_STORAGE);
+	assert_int_equal(kw_key_rotate(f->ks, P, "ed", &k), KW_E_STORAGE);
+	assert_int_equal(kw_key_schedule_destroy(f->ks, P, "ed", 0, &k),
+			 KW_E_STORAGE);
+	assert_null(k);
+	/* Reads and crypto on the cached key go on. */
+	uint32_t v = 0;
+	assert_int_equal(sign_verify(f, "ed", &v), KW_OK);
+	assert_int_equal(v, 1);
+	kw_store_fault_disk_full(f->fault, false);
+	kw_keys_cache_flush(f->ks);
+	assert_int_equal(kw_key_get(f->ks, P, "ed", &k), KW_OK);
+	assert_int_equal(k->state, KW_KEY_ACTIVE);
+	assert_int_equal(k->version_count, 1);
+	kw_key_info_free(k);
+	assert_int_equal(kw_key_get(f->ks, P, "new", &k), KW_E_NOT_FOUND);
+	/* A failing read: the error, not a stale or empty answer. */
+	kw_store_fault_fail_always(f->fault, KW_FAULT_REC_GET_BY_LOOKUP,
+				   KW_E_STORAGE);
+	assert_int_equal(sign_verify(f, "ed", NULL), KW_E_STORAGE);
+	kw_store_fault_clear(f->fault);
+	assert_int_equal(sign_verify(f, "ed", NULL), KW_OK);
 }
 
 /* ---- threads ------------------------------------------------------------ */
@@ -431,9 +438,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_bounded, setup_small,
 						kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_cache_no_store,
-						setup_wrapped, kfx_teardown),
+						setup_fault, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_retry,
-						setup_wrapped, kfx_teardown),
+						setup_fault, kfx_teardown),
+		cmocka_unit_test_setup_teardown(test_storage_failure,
+						setup_fault, kfx_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent, setup_small,
 						kfx_teardown),
 		cmocka_unit_test_prestate_setup_teardown(
