@@ -44,7 +44,7 @@
 #define KW_PASSWORD_MIN 8
 #define KW_PASSWORD_MAX 1024
 #define KW_TOKEN_ID_LEN 18 /* "t-" + 16 hex */
-#define KW_SOURCE_MAX 64
+#define KW_SOURCE_MAX	64
 
 /* Roles (bit set). */
 enum {
@@ -99,12 +99,12 @@ typedef struct kw_partition_info {
 } kw_partition_info;
 
 typedef struct kw_auth_config {
-	uint64_t session_ttl_s;	     /* 0 = 3600 */
+	uint64_t session_ttl_s;	      /* 0 = 3600 */
 	uint64_t app_token_max_ttl_s; /* 0 = 365 days */
-	unsigned max_failed_logins;  /* 0 = 5: then locked out */
-	uint64_t lockout_s;	     /* 0 = 900 */
+	unsigned max_failed_logins;   /* 0 = 5: then locked out */
+	uint64_t lockout_s;	      /* 0 = 900 */
 	unsigned source_rate_per_min; /* failed logins per source; 0 = 30 */
-	unsigned scrypt_log2_n;	     /* 0 = 15 (N = 32768, r 8, p 1) */
+	unsigned scrypt_log2_n;	      /* 0 = 15 (N = 32768, r 8, p 1) */
 	/* A cached token verdict is re-read from the store after this long,
 	 * so a revocation made by another node (shared PostgreSQL store) is
 	 * seen within it; this node's own changes are seen at once.
@@ -141,8 +141,7 @@ kw_rc kw_auth_bootstrap(kw_auth *a, const kw_secret *password,
 
 /* ---- partitions --------------------------------------------------------- */
 
-kw_rc kw_partition_create(kw_auth *a, const char *name,
-			  kw_partition_info *out);
+kw_rc kw_partition_create(kw_auth *a, const char *name, kw_partition_info *out);
 kw_rc kw_partition_get(kw_auth *a, const char *name, kw_partition_info *out);
 /* Fills up to max entries; *out_n gets the count. Ascending name. */
 kw_rc kw_partition_list(kw_auth *a, kw_partition_info *out, size_t max,
@@ -176,8 +175,7 @@ kw_rc kw_principal_set_roles(kw_auth *a, const char *partition,
 kw_rc kw_principal_set_password(kw_auth *a, const char *partition,
 				const char *name, const kw_secret *password);
 /* Deletes and revokes every token of the principal. */
-kw_rc kw_principal_delete(kw_auth *a, const char *partition,
-			  const char *name);
+kw_rc kw_principal_delete(kw_auth *a, const char *partition, const char *name);
 
 /* ---- credentials -------------------------------------------------------- */
 
@@ -239,8 +237,8 @@ kw_rc kw_auth_logout(kw_auth *a, const char *token, size_t token_len);
 
 /* Up to max (>= 1) tokens of a partition ("" = system), ascending id.
  * KW_E_NOT_FOUND for an unknown partition. */
-kw_rc kw_auth_token_list(kw_auth *a, const char *partition,
-			 kw_token_info *out, size_t max, size_t *out_n);
+kw_rc kw_auth_token_list(kw_auth *a, const char *partition, kw_token_info *out,
+			 size_t max, size_t *out_n);
 
 /* Deletes every token record past its expiry (revoked or not); the daemon
  * calls it now and then. *out_count (optional) gets the number. */
