@@ -20,9 +20,16 @@
  * quorum first. It does enforce the key's own rules: state, usages, type.
  *
  * All functions are thread-safe. Every function returns KW_E_SEALED while the
- * barrier is sealed, KW_E_INVALID on bad arguments, KW_E_NOT_FOUND for an
- * unknown key, KW_E_INTEGRITY if the stored key fails to open, KW_E_STORAGE
- * on backend failures, besides the codes named per function.
+ * barrier is sealed (a seal the keys module was not told about is noticed
+ * at the next call, which also wipes the cache), KW_E_INVALID on bad
+ * arguments (checked first), KW_E_NOT_FOUND for an unknown key, KW_E_INTEGRITY
+ * if the stored key fails to open, KW_E_STORAGE on backend failures,
+ * KW_E_NOMEM, besides the codes named per function. Outputs are written only
+ * on success.
+ *
+ * Keys are named by partition and name, or by partition and id wherever a
+ * "name" is taken: a key name never has the form of an id. An id of a key of
+ * another partition is KW_E_NOT_FOUND.
  */
 
 #include <stdbool.h>
@@ -35,7 +42,9 @@
 #include "keywarden/secret.h"
 #include "keywarden/store.h"
 
-#define KW_NAME_MAX	    64 /* key / partition names: [A-Za-z0-9._-], 1..64 */
+/* Key and partition names: [A-Za-z0-9._-], 1..KW_NAME_MAX bytes; a key
+ * name never has the form of a key id. */
+#define KW_NAME_MAX	    64
 #define KW_KEY_ID_LEN	    34	  /* "k-" + 32 lowercase hex */
 #define KW_LABELS_MAX	    32	  /* labels per key */
 #define KW_LABEL_MAX	    128	  /* bytes per label key or value */
@@ -73,7 +82,8 @@ enum {
 /* "sign", "verify", "encrypt", "decrypt", "wrap", "unwrap", "mac". */
 const char *kw_usage_name(uint32_t single_bit);
 kw_rc kw_usage_parse(const char *name, uint32_t *out_bit);
-/* The usages a key type can have at all, and its default set. */
+/* The usages a key type can have at all, and its default set (AES keys
+ * default to encrypt + decrypt: a key-wrapping key is asked for). */
 uint32_t kw_key_type_usages_possible(kw_key_type t);
 uint32_t kw_key_type_usages_default(kw_key_type t);
 
@@ -114,7 +124,8 @@ void kw_key_info_free(kw_key_info *k);
 
 typedef struct kw_keys kw_keys;
 
-/* cache_max: keys held unsealed at most (>= 1). */
+/* cache_max: keys held unsealed at most (>= 1). b and s must outlive the
+ * handle. kw_keys_free must not race with operations on the handle. */
 kw_rc kw_keys_open(kw_barrier *b, kw_store *s, size_t cache_max, kw_keys **out);
 void kw_keys_free(kw_keys *ks);
 /* Drops every cached key (wiping it). Called when the barrier seals. */
@@ -134,12 +145,18 @@ typedef struct kw_key_spec {
 } kw_key_spec;
 
 /* Creates a key with fresh material as version 1. KW_E_EXISTS if the name is
- * taken in the partition; KW_E_UNSUPPORTED if usages don't fit the type. */
+ * taken in the partition (also by a destroyed key); KW_E_UNSUPPORTED for an
+ * unknown type or usages that don't fit it; KW_E_LIMIT for more than
+ * KW_LABELS_MAX labels or a policy over KW_POLICY_MAX; KW_E_INVALID for an
+ * initial_state other than NONE or pre-active. The new key is not cached
+ * until it is first used. */
 kw_rc kw_key_create(kw_keys *ks, const kw_key_spec *spec, kw_key_info **out);
 
 /* Creates a key from plaintext private material (the encoding of
  * kw_ckey_from_private: PKCS#8 DER or raw secret bytes), already unwrapped
- * by the caller inside the daemon. */
+ * by the caller inside the daemon; the caller keeps (and frees) material.
+ * KW_E_INVALID if it is no key of spec->type. The canonical encoding is
+ * stored, whatever form came in. Otherwise as kw_key_create. */
 kw_rc kw_key_import(kw_keys *ks, const kw_key_spec *spec,
 		    const kw_secret *material, kw_key_info **out);
 
@@ -156,15 +173,27 @@ typedef struct kw_key_filter {
 } kw_key_filter;
 
 /* One page of a partition's keys in id order, after `cursor` (NULL = from
- * the start), at most limit (1..1000). *out_next is the cursor of the next
- * page or NULL when this was the last. Free with kw_key_list_free. */
+ * the start; else a key id), at most limit (1..1000). filter may be NULL;
+ * label_value needs label_key (label_key alone: any value). *out_next is
+ * the cursor of the next page or NULL when this was the last. Free with
+ * kw_key_list_free. Filters are applied while scanning the partition's
+ * records, so a selective filter on a large partition reads them all. */
 kw_rc kw_key_list(kw_keys *ks, const char *partition,
 		  const kw_key_filter *filter, const char *cursor, size_t limit,
 		  kw_key_info ***out, size_t *out_n, char **out_next);
 void kw_key_list_free(kw_key_info **list, size_t n, char *next);
 
-/* Adds a version with fresh material and makes it primary.
- * KW_E_STATE unless active; KW_E_LIMIT at KW_KEY_VERSIONS_MAX. */
+/*
+ * Changes (rotate, set_state, schedule_destroy, destroy_due, update_meta)
+ * are each one read-modify-write in a write transaction with
+ * compare-and-swap on the record version, retried a few times when it
+ * loses a race, then KW_E_CONFLICT. A cached copy of the key is replaced
+ * after the commit. *out (optional: may be NULL) gets the new metadata.
+ */
+
+/* Adds a version with fresh material and makes it primary; the rotation
+ * clock restarts (next_rotation). KW_E_STATE unless active; KW_E_LIMIT at
+ * KW_KEY_VERSIONS_MAX. */
 kw_rc kw_key_rotate(kw_keys *ks, const char *partition, const char *name,
 		    kw_key_info **out);
 
@@ -176,21 +205,28 @@ kw_rc kw_key_rotate(kw_keys *ks, const char *partition, const char *name,
  *   compromised -> pending-destruction
  *   pending-destruction -> disabled (cancel), destroyed (when due)
  *   destroyed   -> (none)
- * Anything else: KW_E_STATE. Use kw_key_schedule_destroy for
- * pending-destruction and kw_key_destroy_due for destroyed.
+ * Anything else: KW_E_STATE (also "to" = the current state). Use
+ * kw_key_schedule_destroy for pending-destruction and kw_key_destroy_due
+ * for destroyed: kw_key_set_state refuses those (and NONE) as targets with
+ * KW_E_INVALID. Cancelling a pending destruction clears destroy_after.
  */
 kw_rc kw_key_set_state(kw_keys *ks, const char *partition, const char *name,
 		       kw_key_state to, kw_key_info **out);
 
 /* Moves to pending-destruction; destroyed at now + waiting_s (waiting_s
- * between 0 and 365 days; 0 destroys at once). */
+ * between 0 and 365 days, else KW_E_INVALID; 0 destroys at once). KW_E_STATE
+ * where the table above has no way to pending-destruction. */
 kw_rc kw_key_schedule_destroy(kw_keys *ks, const char *partition,
 			      const char *name, uint64_t waiting_s,
 			      kw_key_info **out);
 
 /* Destroys every key whose waiting period has ended by `now`: the material
  * of every version is erased from the record (the record stays as a
- * tombstone in state destroyed). *out_count (optional) gets the number. */
+ * tombstone in state destroyed, with its versions' numbers and dates, so
+ * its name stays taken and the audit trail keeps meaning one key) and
+ * wiped from memory once no running operation holds it. A key cancelled
+ * meanwhile is left alone. *out_count (optional) gets the number. Scans
+ * every key of every partition (the scheduler's job, run rarely). */
 kw_rc kw_key_destroy_due(kw_keys *ks, int64_t now, size_t *out_count);
 
 typedef struct kw_key_update {
@@ -207,12 +243,17 @@ typedef struct kw_key_update {
 } kw_key_update;
 
 /* Metadata changes. Setting exportable back to true is impossible by
- * construction; widening usages gives KW_E_STATE. */
+ * construction; widening usages gives KW_E_STATE, usages 0 KW_E_INVALID.
+ * An update that sets nothing is KW_E_INVALID; labels and policy are checked
+ * as at create (KW_E_INVALID, KW_E_LIMIT). A destroyed key takes no change
+ * (KW_E_STATE). Setting a rotation period restarts the rotation clock. */
 kw_rc kw_key_update_meta(kw_keys *ks, const char *partition, const char *name,
 			 const kw_key_update *u, kw_key_info **out);
 
-/* Public key of a version (0 = primary) as SubjectPublicKeyInfo PEM.
- * KW_E_UNSUPPORTED for symmetric keys; KW_E_STATE when destroyed. */
+/* Public key of a version (0 = primary) as SubjectPublicKeyInfo PEM
+ * (malloc, NUL-terminated). KW_E_UNSUPPORTED for symmetric keys; KW_E_STATE
+ * when destroyed; KW_E_NOT_FOUND for a version the key does not have. Any
+ * other state may give its public key. */
 kw_rc kw_key_public_pem(kw_keys *ks, const char *partition, const char *name,
 			uint32_t version, char **out);
 
@@ -227,7 +268,15 @@ kw_rc kw_key_public_pem(kw_keys *ks, const char *partition, const char *name,
  * compromised key can still be recovered and old signatures checked). Every
  * other state gives KW_E_STATE. The usage must be in the key's usages
  * (KW_E_DENIED otherwise); the operation must fit the type
- * (KW_E_UNSUPPORTED).
+ * (KW_E_UNSUPPORTED). Checked in the order: type, state, usage. A version
+ * the key does not have is KW_E_NOT_FOUND; signing with an explicit version
+ * other than the primary is KW_E_STATE (older versions only check what
+ * they made). Byte outputs are malloc()ed (free()); plaintexts are
+ * kw_secret. On a cached key no operation touches the store.
+ *
+ * kw_key_sign / kw_key_verify need p (KW_E_INVALID if NULL); the valid
+ * scheme/hash combinations are those of kw_ckey_sign, other combinations
+ * give KW_E_UNSUPPORTED.
  */
 kw_rc kw_key_sign(kw_keys *ks, const char *partition, const char *name,
 		  uint32_t version, const kw_sign_params *p, const uint8_t *in,
@@ -244,6 +293,7 @@ typedef enum kw_enc_alg {
 	KW_ENC_RSA_OAEP = 2,
 } kw_enc_alg;
 
+/* May be passed as NULL: all defaults, no AAD, no label. */
 typedef struct kw_enc_params {
 	kw_enc_alg alg;
 	const uint8_t *aad; /* AES-GCM */
@@ -253,7 +303,9 @@ typedef struct kw_enc_params {
 	size_t label_len;
 } kw_enc_params;
 
-/* AES-GCM output is iv || ciphertext || tag. */
+/* AES-GCM output is iv || ciphertext || tag. An alg the key type cannot do
+ * (OAEP with AES, GCM with RSA) is KW_E_UNSUPPORTED; RSA-OAEP input too long
+ * for the key is KW_E_LIMIT. */
 kw_rc kw_key_encrypt(kw_keys *ks, const char *partition, const char *name,
 		     const kw_enc_params *p, const uint8_t *pt, size_t pt_len,
 		     uint8_t **out, size_t *out_len, uint32_t *out_version);
@@ -270,7 +322,10 @@ KW_WUR kw_rc kw_key_mac_verify(kw_keys *ks, const char *partition,
 			       const uint8_t *in, size_t in_len,
 			       const uint8_t *tag, size_t tag_len);
 
-/* RFC 3394 / 5649 key wrap of caller-supplied bytes under an AES key. */
+/* RFC 3394 / 5649 key wrap of caller-supplied bytes under an AES key (with
+ * usage wrap / unwrap). KW_E_INVALID for input the mode cannot take (KW:
+ * not a multiple of 8, under 16 bytes); unwrap: KW_E_VERIFY if the
+ * integrity check fails. */
 kw_rc kw_key_wrap(kw_keys *ks, const char *partition, const char *name,
 		  kw_wrap_mode m, const uint8_t *in, size_t in_len,
 		  uint8_t **out, size_t *out_len, uint32_t *out_version);
