@@ -35,6 +35,16 @@ void t_assert_hex(const uint8_t *buf, size_t len, const char *s)
 	free(want);
 }
 
+kw_ckey *t_import_hex(kw_key_type t, const char *hex)
+{
+	size_t n = 0;
+	uint8_t *b = t_hex(hex, &n);
+	kw_ckey *k = NULL;
+	assert_int_equal(kw_ckey_from_private(t, b, n, &k), KW_OK);
+	free(b);
+	return k;
+}
+
 static kw_ckey *keys[KW_KEY_TYPE_COUNT_];
 static char tmpdir[64];
 

@@ -17,6 +17,10 @@ uint8_t *t_hex(const char *s, size_t *len);
 /* Asserts that buf[0..len) equals the bytes of hex string s. */
 void t_assert_hex(const uint8_t *buf, size_t len, const char *s);
 
+/* A key of type t imported from the hex of its private encoding (asserting
+ * it imports). Owned by the caller. */
+kw_ckey *t_import_hex(kw_key_type t, const char *hex);
+
 /* A key of type t, generated once per test program and cached (RSA key
  * generation is slow, above all under valgrind). The caller must not free
  * it. */

@@ -37,21 +37,11 @@ static const struct {
 	 "76fc6ece0f4e1768cddf8853bb2d551b"},
 };
 
-static kw_ckey *import_hex(kw_key_type t, const char *hex)
-{
-	size_t n = 0;
-	uint8_t *b = t_hex(hex, &n);
-	kw_ckey *k = NULL;
-	assert_int_equal(kw_ckey_from_private(t, b, n, &k), KW_OK);
-	free(b);
-	return k;
-}
-
 static void test_gcm_known_answer(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
-		kw_ckey *k = import_hex(gcm_vec[i].t, gcm_vec[i].key);
+		kw_ckey *k = t_import_hex(gcm_vec[i].t, gcm_vec[i].key);
 		size_t pl = 0, al = 0, il = 0, n = 0;
 		uint8_t *p = t_hex(GCM_P, &pl), *a = t_hex(GCM_A, &al);
 		uint8_t *iv = t_hex(GCM_IV, &il), *out = NULL;

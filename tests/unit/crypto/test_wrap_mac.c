@@ -13,16 +13,6 @@
 #include "common.h"
 #include "crypto/crypto.h"
 
-static kw_ckey *import_hex(kw_key_type t, const char *hex)
-{
-	size_t n = 0;
-	uint8_t *b = t_hex(hex, &n);
-	kw_ckey *k = NULL;
-	assert_int_equal(kw_ckey_from_private(t, b, n, &k), KW_OK);
-	free(b);
-	return k;
-}
-
 /* RFC 3394 §4.1 and §4.6 through kw_ckey (the self-test has them too; here
  * the user-facing function is checked on its own). */
 static void test_wrap_rfc3394(void **state)
@@ -45,7 +35,7 @@ static void test_wrap_rfc3394(void **state)
 		 "fb988b9b7a02dd21"},
 	};
 	for (size_t i = 0; i < 2; i++) {
-		kw_ckey *k = import_hex(v[i].t, v[i].kek);
+		kw_ckey *k = t_import_hex(v[i].t, v[i].kek);
 		size_t dl = 0, n = 0;
 		uint8_t *data = t_hex(v[i].data, &dl), *w = NULL;
 		kw_secret *back = NULL;
@@ -245,7 +235,7 @@ static void test_mac_rfc4231(void **state)
 		 "aea3f4e4be9d914eeb61f1702e696c203a126854"},
 	};
 	for (size_t i = 0; i < 3; i++) {
-		kw_ckey *k = import_hex(
+		kw_ckey *k = t_import_hex(
 			v[i].t, "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
 		uint8_t *tag = NULL;
 		size_t n = 0, tl = 0;
