@@ -54,10 +54,10 @@ static inline uint64_t kw_be64_get(const uint8_t *p)
 /* Everything derived from one master key. Immutable once built, so many
  * record operations may use it at once under the shared lock. */
 typedef struct kw_barrier_keys {
-	kw_secret *master;   /* 32 bytes */
-	kw_ckey *record;     /* AES-256-GCM: record data */
-	kw_secret *index;    /* HMAC-SHA-256: group / lookup tags */
-	kw_secret *manifest; /* HMAC-SHA-256: bucket numbers and digests */
+	kw_secret *master; /* 32 bytes */
+	kw_ckey *record;   /* AES-256-GCM: record data */
+	kw_ckey *index;	   /* HMAC-SHA-256: group / lookup tags */
+	kw_ckey *manifest; /* HMAC-SHA-256: bucket numbers and digests */
 } kw_barrier_keys;
 
 /* Derives the keys from master (copied). KW_OK, KW_E_INVALID, KW_E_CRYPTO,
@@ -69,6 +69,10 @@ void kw_barrier_keys_free(kw_barrier_keys *k);
 /* HKDF-SHA-256 of master with info; the one derivation of the barrier. */
 kw_rc kw_barrier_hkdf(const kw_secret *master, const char *info,
 		      size_t info_len, size_t len, kw_secret **out);
+
+/* HMAC-SHA-256 of in under k (an HMAC key of the barrier) into out. */
+kw_rc kw_barrier_mac(kw_ckey *k, const void *in, size_t len,
+		     uint8_t out[static 32]);
 
 /* Keyed tag of a group ('g') or lookup ('l') name of a record type:
  * HMAC(index key, type (u32 BE) || kind || 0x00 || name). KW_E_INVALID for

@@ -54,14 +54,13 @@ static kw_rc bucket_of(const kw_barrier_keys *k, uint32_t type, const char *id,
 		       uint32_t *out)
 {
 	uint8_t buf[1 + 4 + KW_STORE_ID_MAX];
-	uint8_t mac[KW_DIGEST_MAX];
-	size_t mac_len = 0, n = strlen(id);
+	uint8_t mac[32];
+	size_t n = strlen(id);
 
 	buf[0] = 0x01;
 	kw_be32_put(buf + 1, type);
 	memcpy(buf + 5, id, n);
-	kw_rc rc =
-		kw_hmac(KW_HASH_SHA256, k->manifest, buf, 5 + n, mac, &mac_len);
+	kw_rc rc = kw_barrier_mac(k->manifest, buf, 5 + n, mac);
 	if (rc == KW_OK)
 		*out = kw_be32_get(mac) % KW_MANIFEST_BUCKETS;
 	return rc;
@@ -82,10 +81,7 @@ static kw_rc bucket_digest(const kw_barrier_keys *k, uint32_t b,
 	buf[0] = 0x02;
 	kw_be32_put(buf + 1, b);
 	memcpy(buf + 5, md, 32);
-	rc = kw_hmac(KW_HASH_SHA256, k->manifest, buf, sizeof(buf), md,
-		     &md_len);
-	if (rc == KW_OK)
-		memcpy(out, md, 32);
+	rc = kw_barrier_mac(k->manifest, buf, sizeof(buf), out);
 out:
 	return rc;
 }

@@ -28,11 +28,23 @@ kw_rc kw_barrier_hkdf(const kw_secret *master, const char *info,
 	return kw_hkdf_sha256(master, NULL, 0, info, info_len, len, out);
 }
 
+/* A prepared key of type t from 32 bytes of HKDF(master, info): kw_ckey
+ * keeps ready OpenSSL contexts, so no record operation sets up a key. */
+static kw_rc derive_ckey(const kw_secret *master, const char *info,
+			 kw_key_type t, kw_ckey **out)
+{
+	kw_secret *raw = NULL;
+	kw_rc rc = kw_barrier_hkdf(master, info, strlen(info), 32, &raw);
+	if (rc == KW_OK)
+		rc = kw_ckey_from_private(t, raw->data, raw->len, out);
+	kw_secret_free(raw);
+	return rc;
+}
+
 kw_rc kw_barrier_keys_derive(const kw_secret *master, kw_barrier_keys **out)
 {
 	kw_rc rc = KW_E_INTERNAL;
 	kw_barrier_keys *k = NULL;
-	kw_secret *rk = NULL;
 
 	if (master == NULL || master->len != KW_MASTER_KEY_LEN || out == NULL) {
 		rc = KW_E_INVALID;
@@ -46,25 +58,18 @@ kw_rc kw_barrier_keys_derive(const kw_secret *master, kw_barrier_keys **out)
 	rc = kw_secret_from(master->data, master->len, &k->master);
 	if (rc != KW_OK)
 		goto out;
-	rc = kw_barrier_hkdf(master, INFO_RECORD, strlen(INFO_RECORD), 32, &rk);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_ckey_from_private(KW_KEY_AES_256, rk->data, rk->len,
-				  &k->record);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_barrier_hkdf(master, INFO_INDEX, strlen(INFO_INDEX), 32,
-			     &k->index);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_barrier_hkdf(master, INFO_MANIFEST, strlen(INFO_MANIFEST), 32,
-			     &k->manifest);
+	rc = derive_ckey(master, INFO_RECORD, KW_KEY_AES_256, &k->record);
+	if (rc == KW_OK)
+		rc = derive_ckey(master, INFO_INDEX, KW_KEY_HMAC_SHA256,
+				 &k->index);
+	if (rc == KW_OK)
+		rc = derive_ckey(master, INFO_MANIFEST, KW_KEY_HMAC_SHA256,
+				 &k->manifest);
 	if (rc != KW_OK)
 		goto out;
 	*out = k;
 	k = NULL;
 out:
-	kw_secret_free(rk);
 	kw_barrier_keys_free(k);
 	return rc;
 }
@@ -75,9 +80,23 @@ void kw_barrier_keys_free(kw_barrier_keys *k)
 		return;
 	kw_secret_free(k->master);
 	kw_ckey_free(k->record);
-	kw_secret_free(k->index);
-	kw_secret_free(k->manifest);
+	kw_ckey_free(k->index);
+	kw_ckey_free(k->manifest);
 	free(k);
+}
+
+kw_rc kw_barrier_mac(kw_ckey *k, const void *in, size_t len,
+		     uint8_t out[static 32])
+{
+	uint8_t *mac = NULL;
+	size_t mac_len = 0;
+	kw_rc rc = kw_ckey_mac(k, in, len, &mac, &mac_len);
+	if (rc == KW_OK && mac_len != 32)
+		rc = KW_E_INTERNAL;
+	if (rc == KW_OK)
+		memcpy(out, mac, 32);
+	free(mac);
+	return rc;
 }
 
 kw_rc kw_barrier_tag(const kw_barrier_keys *k, uint32_t type, char kind,
@@ -85,8 +104,7 @@ kw_rc kw_barrier_tag(const kw_barrier_keys *k, uint32_t type, char kind,
 {
 	kw_rc rc = KW_E_INTERNAL;
 	uint8_t buf[4 + 2 + KW_BARRIER_NAME_MAX];
-	uint8_t mac[KW_DIGEST_MAX];
-	size_t mac_len = 0, n = 0;
+	size_t n = 0;
 
 	if (k == NULL || name == NULL || out == NULL) {
 		rc = KW_E_INVALID;
@@ -101,14 +119,10 @@ kw_rc kw_barrier_tag(const kw_barrier_keys *k, uint32_t type, char kind,
 	buf[4] = (uint8_t)kind;
 	buf[5] = 0;
 	memcpy(buf + 6, name, n);
-	rc = kw_hmac(KW_HASH_SHA256, k->index, buf, 6 + n, mac, &mac_len);
-	if (rc != KW_OK)
-		goto out;
-	memcpy(out, mac, KW_STORE_TAG_LEN);
+	rc = kw_barrier_mac(k->index, buf, 6 + n, out);
 out:
 	/* Names are not keys, but they are what the tags hide. */
 	kw_wipe(buf, 6 + n);
-	kw_wipe(mac, sizeof(mac));
 	return rc;
 }
 
