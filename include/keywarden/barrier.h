@@ -75,21 +75,33 @@ void kw_barrier_shares_free(kw_secret **shares, unsigned n);
  * Submits one share (its text form). Returns:
  *   KW_OK            accepted; out_status (optional) tells the progress, and
  *                    sealed == false once the M-th share has unsealed it
- *   KW_E_INVALID     not a share (malformed text)
- *   KW_E_INTEGRITY   a share whose checksum fails (corrupt, mistyped)
+ *   KW_E_INVALID     not a share (malformed text: wrong length or
+ *                    prefix), NULL, or share_len 0
+ *   KW_E_INTEGRITY   a share whose checksum fails (corrupt, mistyped: any
+ *                    one changed character); a share of this split whose
+ *                    threshold disagrees with the metadata; or, at the
+ *                    M-th share, manifests that do not verify against
+ *                    their root (the store was rolled back or edited; the
+ *                    reason is logged; the barrier stays sealed)
  *   KW_E_DENIED      a well-formed share of another instance or split
  *   KW_E_EXISTS      a share with an index already given in this attempt
  *   KW_E_VERIFY      M shares combined into a key that is not the master
- *                    key; progress is reset
+ *                    key (or the metadata was edited)
  *   KW_E_STATE       already unsealed
  *   KW_E_NOT_INITIALIZED
- * Nothing about the master key or other shares is revealed by any result.
+ *   KW_E_STORAGE, KW_E_NOMEM, KW_E_CRYPTO
+ * After the M-th share the attempt is over whatever the result: progress is
+ * reset. A rejected share does not count. out_status is written on KW_OK
+ * only. Nothing about the master key or other shares is revealed by any
+ * result.
  */
 kw_rc kw_barrier_unseal(kw_barrier *b, const char *share, size_t share_len,
 			kw_barrier_status *out_status);
 
 /* Unseals with the master key itself (TPM auto-unseal, restore).
- * KW_OK, KW_E_VERIFY (not this instance's key), KW_E_STATE, ... */
+ * KW_OK, KW_E_INVALID (NULL, not 32 bytes), KW_E_VERIFY (not this
+ * instance's key), KW_E_INTEGRITY (manifests do not verify, as above),
+ * KW_E_STATE, KW_E_NOT_INITIALIZED, KW_E_STORAGE. */
 kw_rc kw_barrier_unseal_with_key(kw_barrier *b, const kw_secret *master);
 
 /* Forgets the shares given so far. */
