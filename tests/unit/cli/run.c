@@ -66,6 +66,18 @@ void cli_exec(cli_run *r, const char *input, const char *const *env,
 	snprintf(home, sizeof(home), "HOME=%s", cli_home());
 	envp[ne++] = "PATH=/usr/bin:/bin";
 	envp[ne++] = home;
+	/* sanitizer settings reach the child, so its findings fail the run */
+	static char asan[256], ubsan[256];
+	if (getenv("ASAN_OPTIONS") != NULL) {
+		snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s",
+			 getenv("ASAN_OPTIONS"));
+		envp[ne++] = asan;
+	}
+	if (getenv("UBSAN_OPTIONS") != NULL) {
+		snprintf(ubsan, sizeof(ubsan), "UBSAN_OPTIONS=%s",
+			 getenv("UBSAN_OPTIONS"));
+		envp[ne++] = ubsan;
+	}
 	for (size_t i = 0; env != NULL && env[i] != NULL && ne < 31; i++)
 		envp[ne++] = (char *)env[i];
 	envp[ne] = NULL;
