@@ -13,7 +13,8 @@
 /*
  * C_FindObjectsInit asks the daemon, C_FindObjects hands out the result.
  * A label is a key's name (p11_label_to_name), so a search by label is one
- * indexed lookup (GET /v1/keys/{name}); by CKA_ID the daemon filters on
+ * indexed lookup (GET /v1/keys/{name}); only a label no name stands for
+ * falls back to the daemon's filter on "p11.label"; by CKA_ID it filters on
  * the key label "p11.id" or looks the key id up; anything else lists the
  * partition. Certificates and data objects come from /v1/objects, by
  * label through its index too. The module then checks every attribute of
@@ -136,6 +137,7 @@ static kw_rc keys_by_label(p11_module *m, find_ctx *c, const CK_ATTRIBUTE *l,
 	const uint8_t *v = l->pValue;
 	size_t len = l->ulValueLen, cut = len;
 	char name[P11_NAME_MAX + 1], lit[P11_NAME_MAX + 1];
+	size_t before = f->n;
 	kw_rc rc = KW_OK;
 
 	if (v == NULL || len == 0)
@@ -157,6 +159,16 @@ static kw_rc keys_by_label(p11_module *m, find_ctx *c, const CK_ATTRIBUTE *l,
 					   "0123456789._-") == cut;
 		if (is_name && strcmp(lit, name) != 0)
 			rc = one_key(m, c, lit, f);
+	}
+	/* Not found by name: a key relabelled with C_SetAttributeValue
+	 * (key label "p11.label"; the daemon filters, not indexed). */
+	if (rc == KW_OK && f->n == before && len <= 128) {
+		char filter[10 + 128 + 1];
+		memcpy(filter, "p11.label:", 10);
+		memcpy(filter + 10, v, len);
+		filter[10 + len] = '\0';
+		if (strlen(filter) == 10 + len)
+			rc = all_keys(m, c, filter, f);
 	}
 	return rc;
 }

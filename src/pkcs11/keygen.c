@@ -557,7 +557,14 @@ CK_RV p11_destroy_object(p11_session *s, CK_OBJECT_HANDLE h)
 	json_t *body = NULL;
 	kw_rc rc;
 
-	pthread_rwlock_rdlock(&m->lock);
+	pthread_rwlock_wrlock(&m->lock);
+	if (h >= 1 && h <= m->n_objs && m->objs[h - 1]->orphan &&
+	    !m->objs[h - 1]->gone && m->objs[h - 1]->slot == s->slot) {
+		/* The other half of a key pair destroyed before. */
+		m->objs[h - 1]->gone = true;
+		pthread_rwlock_unlock(&m->lock);
+		return CKR_OK;
+	}
 	if (h >= 1 && h <= m->n_objs && !m->objs[h - 1]->gone &&
 	    m->objs[h - 1]->slot == s->slot) {
 		p11_obj *o = m->objs[h - 1];
@@ -581,9 +588,10 @@ CK_RV p11_destroy_object(p11_session *s, CK_OBJECT_HANDLE h)
 		return p11_rv(rc == KW_E_NOT_FOUND ? KW_OK : rc,
 			      P11_CTX_GENERIC);
 	}
-	/* A version cannot go alone; destroying the primary version's
-	 * object schedules the whole key's destruction (every object of
-	 * the key goes away). */
+	/* A version cannot go alone; destroying an object of the primary
+	 * version schedules the whole key's destruction: its other objects
+	 * then only take C_DestroyObject (so destroying both halves of a
+	 * pair, in either order, works). */
 	if (!primary)
 		return CKR_ACTION_PROHIBITED;
 	kw_client_path_init(&p, "/v1/keys");
@@ -600,6 +608,6 @@ CK_RV p11_destroy_object(p11_session *s, CK_OBJECT_HANDLE h)
 				kw_client_path_get(&p), body, NULL, NULL, NULL);
 	json_decref(body);
 	if (rc == KW_OK)
-		p11_obj_forget_key(m, s->slot, kid);
+		p11_obj_forget_key(m, s->slot, kid, h);
 	return p11_rv(rc, P11_CTX_GENERIC);
 }

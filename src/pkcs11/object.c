@@ -325,6 +325,7 @@ static void obj_fields_free(p11_obj *o)
 {
 	free(o->label);
 	free(o->ckaid);
+	free(o->subject);
 	for (size_t i = 0; i < o->n_attrs; i++)
 		free(o->attrs[i].pValue);
 	free(o->attrs);
@@ -399,13 +400,19 @@ void p11_obj_forget(p11_module *m, CK_OBJECT_HANDLE h)
 	pthread_rwlock_unlock(&m->lock);
 }
 
-void p11_obj_forget_key(p11_module *m, p11_slot *slot, const char *kid)
+void p11_obj_forget_key(p11_module *m, p11_slot *slot, const char *kid,
+			CK_OBJECT_HANDLE h)
 {
 	pthread_rwlock_wrlock(&m->lock);
-	for (size_t i = 0; i < m->n_objs; i++)
-		if (m->objs[i]->slot == slot &&
-		    strcmp(m->objs[i]->kid, kid) == 0)
-			m->objs[i]->gone = true;
+	for (size_t i = 0; i < m->n_objs; i++) {
+		p11_obj *o = m->objs[i];
+		if (o->slot != slot || strcmp(o->kid, kid) != 0 || o->gone)
+			continue;
+		if (o->h == h)
+			o->gone = true;
+		else
+			o->orphan = true;
+	}
 	pthread_rwlock_unlock(&m->lock);
 }
 
@@ -445,11 +452,19 @@ static bool key_obj_ids(p11_obj *o, const json_t *labels, uint32_t primary)
 {
 	const char *idhex =
 		json_string_value(json_object_get(labels, "p11.id"));
-	char *label = p11_name_to_label(o->name);
+	const char *set =
+		json_string_value(json_object_get(labels, "p11.label"));
+	const char *subj =
+		json_string_value(json_object_get(labels, "p11.subject"));
+	char *label = set != NULL ? strdup(set) : p11_name_to_label(o->name);
 	size_t base;
 
 	if (label == NULL)
 		return false;
+	if (subj != NULL &&
+	    kw_base64_decode_alloc(subj, strlen(subj), false, &o->subject,
+				   &o->subject_len) != KW_OK)
+		o->subject = NULL;
 	if (idhex != NULL && strlen(idhex) % 2 == 0 && strlen(idhex) <= 512) {
 		base = strlen(idhex) / 2;
 		o->ckaid = malloc(base + 4);
@@ -938,8 +953,13 @@ static CK_RV attr_value(const p11_obj *o, CK_ATTRIBUTE_TYPE t, attr_buf *buf,
 		return CKR_OK;
 	case CKA_START_DATE:
 	case CKA_END_DATE:
-	case CKA_SUBJECT:
 		BYTES("", 0);
+		return CKR_OK;
+	case CKA_SUBJECT:
+		if (o->kind == P11_SECRET)
+			return CKR_ATTRIBUTE_TYPE_INVALID;
+		BYTES(o->subject != NULL ? (void *)o->subject : "",
+		      o->subject_len);
 		return CKR_OK;
 	case CKA_DERIVE:
 	case CKA_SIGN_RECOVER:
@@ -1081,7 +1101,7 @@ static p11_obj *visible(p11_module *m, p11_session *s, CK_OBJECT_HANDLE h)
 	if (h < 1 || h > m->n_objs)
 		return NULL;
 	o = m->objs[h - 1];
-	if (o->gone || o->slot != s->slot ||
+	if (o->gone || o->orphan || o->slot != s->slot ||
 	    (o->private_obj && !p11_slot_logged_in(s->slot)))
 		return NULL;
 	return o;
@@ -1168,31 +1188,67 @@ CK_RV p11_obj_keyref(p11_session *s, CK_OBJECT_HANDLE h, p11_kind *out_kind,
 
 /* ---- C_SetAttributeValue -------------------------------------------------------- */
 
-/* Writes key labels: p11.id (and keeps the others). */
+/* C_SetAttributeValue of a key: CKA_ID, CKA_LABEL and CKA_SUBJECT become
+ * the key labels "p11.id", "p11.label" and "p11.subject" (the other labels
+ * are kept); CKA_EXTRACTABLE may only be turned off. */
+static CK_RV key_labels_apply(json_t *labels, CK_ATTRIBUTE_PTR t, CK_ULONG n,
+			      bool *set_exp)
+{
+	char buf[2 * 64 + 1];
+
+	for (CK_ULONG i = 0; i < n; i++) {
+		const CK_ATTRIBUTE *a = &t[i];
+		json_t *v = NULL;
+		if (a->pValue == NULL && a->ulValueLen > 0)
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		switch (a->type) {
+		case CKA_EXTRACTABLE:
+			if (a->ulValueLen != sizeof(CK_BBOOL) ||
+			    *(CK_BBOOL *)a->pValue != CK_FALSE)
+				return CKR_ATTRIBUTE_READ_ONLY;
+			*set_exp = true;
+			continue;
+		case CKA_ID:
+			if (a->ulValueLen > 64)
+				return CKR_ATTRIBUTE_VALUE_INVALID;
+			kw_hex_encode(a->pValue, a->ulValueLen, buf);
+			v = json_string(buf);
+			break;
+		case CKA_LABEL:
+			if (a->ulValueLen > 128)
+				return CKR_ATTRIBUTE_VALUE_INVALID;
+			v = json_stringn(a->pValue, a->ulValueLen);
+			break;
+		case CKA_SUBJECT:
+			if (a->ulValueLen > 96)
+				return CKR_ATTRIBUTE_VALUE_INVALID;
+			v = kw_client_json_b64_new(a->pValue, a->ulValueLen);
+			break;
+		default:
+			return CKR_ATTRIBUTE_READ_ONLY;
+		}
+		if (v == NULL)
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		json_object_set_new(labels,
+				    a->type == CKA_ID	   ? "p11.id"
+				    : a->type == CKA_LABEL ? "p11.label"
+							   : "p11.subject",
+				    v);
+	}
+	return CKR_OK;
+}
+
 static CK_RV set_key_attrs(p11_module *m, p11_session *s, const p11_obj *snap,
 			   CK_ATTRIBUTE_PTR t, CK_ULONG n)
 {
 	kw_client_path path;
-	json_t *key = NULL, *labels, *body = NULL;
-	CK_RV rv = CKR_OK;
+	json_t *key = NULL, *labels = NULL, *body = NULL;
 	bool set_exp = false;
+	CK_RV rv = CKR_ATTRIBUTE_READ_ONLY;
 	kw_rc rc;
 
-	for (CK_ULONG i = 0; i < n && rv == CKR_OK; i++) {
-		if (t[i].type == CKA_EXTRACTABLE &&
-		    t[i].ulValueLen == sizeof(CK_BBOOL) && t[i].pValue &&
-		    *(CK_BBOOL *)t[i].pValue == CK_FALSE)
-			set_exp = true;
-		else if (t[i].type == CKA_ID && t[i].ulValueLen <= 255 &&
-			 snap->primary)
-			continue;
-		else if (t[i].type == CKA_LABEL)
-			rv = CKR_ATTRIBUTE_READ_ONLY; /* it is the key's name */
-		else
-			rv = CKR_ATTRIBUTE_READ_ONLY;
-	}
-	if (rv != CKR_OK)
-		return rv;
+	if (!snap->primary)
+		return rv; /* an older version stays what it was */
 	kw_client_path_init(&path, "/v1/keys");
 	kw_client_path_seg(&path, snap->kid);
 	kw_client_path_query(&path, "partition", s->slot->partition);
@@ -1200,21 +1256,16 @@ static CK_RV set_key_attrs(p11_module *m, p11_session *s, const p11_obj *snap,
 		      NULL, &key, NULL);
 	if (rc != KW_OK)
 		return p11_rv(rc, P11_CTX_GENERIC);
+	rv = CKR_HOST_MEMORY;
 	labels = json_deep_copy(json_object_get(key, "labels"));
 	if (labels == NULL)
 		labels = json_object();
 	body = json_object();
-	for (CK_ULONG i = 0; labels != NULL && i < n; i++) {
-		if (t[i].type != CKA_ID)
-			continue;
-		char hex[511];
-		kw_hex_encode(t[i].pValue, t[i].ulValueLen, hex);
-		json_object_set_new(labels, "p11.id", json_string(hex));
-	}
-	if (body == NULL || labels == NULL) {
-		rv = CKR_HOST_MEMORY;
+	if (body == NULL || labels == NULL)
 		goto out;
-	}
+	rv = key_labels_apply(labels, t, n, &set_exp);
+	if (rv != CKR_OK)
+		goto out;
 	json_object_set(body, "labels", labels);
 	if (set_exp)
 		json_object_set_new(body, "exportable", json_false());

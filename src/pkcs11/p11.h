@@ -292,7 +292,9 @@ struct p11_obj {
 	CK_OBJECT_HANDLE h;
 	p11_slot *slot;
 	p11_kind kind;
-	bool gone; /* destroyed; the handle stays invalid */
+	bool gone;   /* destroyed; the handle stays invalid */
+	bool orphan; /* the other half of a destroyed key pair: only
+		      * C_DestroyObject still works on it */
 	/* keys */
 	char name[P11_NAME_MAX + 1]; /* key name; object id for cert/data */
 	char kid[P11_KEY_ID_LEN + 1];
@@ -305,6 +307,8 @@ struct p11_obj {
 	char *label;
 	uint8_t *ckaid;
 	size_t ckaid_len;
+	uint8_t *subject; /* keys: CKA_SUBJECT as set by the application */
+	size_t subject_len;
 	/* public key parts, fetched on first use: RSA n, e; EC/Ed point */
 	uint8_t *pub_a, *pub_b;
 	size_t pub_a_len, pub_b_len;
@@ -337,8 +341,10 @@ CK_RV p11_obj_keyref(p11_session *s, CK_OBJECT_HANDLE h, p11_kind *out_kind,
 		     p11_keyref *out, uint32_t *out_usages);
 void p11_obj_free(p11_obj *o);
 void p11_obj_forget(p11_module *m, CK_OBJECT_HANDLE h);
-/* Marks every object of key kid in slot gone. */
-void p11_obj_forget_key(p11_module *m, p11_slot *slot, const char *kid);
+/* Marks object h gone and the other objects of key kid in slot orphans.
+ * Returns false if h was an orphan already (now gone). */
+void p11_obj_forget_key(p11_module *m, p11_slot *slot, const char *kid,
+			CK_OBJECT_HANDLE h);
 
 CK_RV p11_attr_get(p11_session *s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_PTR t,
 		   CK_ULONG n);
