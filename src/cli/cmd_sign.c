@@ -100,6 +100,10 @@ static kw_rc sign(kw_cli *cli, const kw_cli_args *a)
 	kw_cli_key_path(a, "/sign", &p);
 	if (rc == KW_OK)
 		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+	if (rc == KW_E_UNSUPPORTED && kw_cli_arg(a, "scheme") == NULL)
+		fprintf(cli->err, "keywarden: hint: an ed25519 key signs the "
+				  "message itself, not a digest: add --scheme "
+				  "eddsa\n");
 	if (rc == KW_OK)
 		rc = kw_cli_b64_to_file(cli, res, "signature",
 					kw_cli_arg(a, "out"), 0644);

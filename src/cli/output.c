@@ -40,6 +40,11 @@ static void format_value(const json_t *v, char *out, size_t cap)
 	json_t *item;
 	size_t i;
 	out[0] = '\0';
+	if ((json_is_array(v) && json_array_size(v) == 0) ||
+	    (json_is_object(v) && json_object_size(v) == 0)) {
+		cat(out, cap, "-");
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		cat(out, cap, json_string_value(v));
