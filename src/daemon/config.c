@@ -246,6 +246,9 @@ typedef struct cy_log {
 } cy_log;
 
 static void cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt,
+		      va_list args) __attribute__((format(printf, 3, 0)));
+
+static void cy_log_fn(cyaml_log_t level, void *ctx, const char *fmt,
 		      va_list args)
 {
 	cy_log *l = ctx;
@@ -369,6 +372,9 @@ int kw_address_split(const char *addr, char *host, size_t host_len,
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
+	/* An IPv6 address needs its brackets: "::1:80" is ambiguous. */
+	if (addr[0] != '[' && strchr(host, ':') != NULL)
+		return -1;
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p > 65535)

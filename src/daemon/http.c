@@ -547,6 +547,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	(void)cls;
