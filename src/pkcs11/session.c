@@ -86,6 +86,12 @@ CK_RV p11_session_open(CK_SLOT_ID id, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out)
 	rv = p11_slot_get(m, id, &slot);
 	if (rv != CKR_OK)
 		return rv;
+	/* A session needs the token: the daemon up and unsealed. */
+	rv = p11_rv(p11_call(m, NULL, NULL, "GET", "/v1/sys/health", NULL, NULL,
+			     NULL, NULL),
+		    P11_CTX_TOKEN);
+	if (rv != CKR_OK)
+		return rv;
 	pthread_mutex_lock(&slot->lock);
 	if (slot->user == CKU_SO && !(flags & CKF_RW_SESSION))
 		rv = CKR_SESSION_READ_WRITE_SO_EXISTS;
