@@ -171,14 +171,21 @@ kw_rc kw_cli_object_call(kw_cli *cli, const char *method, const char *prefix,
 /* GET prefix/OPERAND, printed. */
 kw_rc kw_cli_show(kw_cli *cli, const kw_cli_args *a, const char *prefix,
 		  const kw_cli_field *fields);
-/* DELETE prefix/OPERAND; says "Deleted <what> OPERAND." */
+/* DELETE prefix/OPERAND; then says "<done> OPERAND." ("Deleted key"). */
 kw_rc kw_cli_delete(kw_cli *cli, const kw_cli_args *a, const char *prefix,
-		    const char *what);
-/* GET p; prints the array obj[member] as a table of cols. */
-kw_rc kw_cli_list(kw_cli *cli, const kw_cli_args *a, kw_client_path *p,
-		  const char *member, const kw_cli_field *cols);
-/* /v1/keys/<--key><op>, e.g. op "/sign". */
-void kw_cli_key_path(const kw_cli_args *a, const char *op, kw_client_path *p);
+		    const char *done);
+/* GET prefix?name=<--name>&... for each option name in query (NULL-
+ * terminated, may be NULL); prints obj[member] as a table of cols. */
+kw_rc kw_cli_list(kw_cli *cli, const kw_cli_args *a, const char *prefix,
+		  const char *const *query, const char *member,
+		  const kw_cli_field *cols);
+/* POST /v1/keys/<--key><op> (op "/sign", ...) with body (borrowed). */
+kw_rc kw_cli_key_call(kw_cli *cli, const kw_cli_args *a, const char *op,
+		      json_t *body, json_t **out_res);
+/* After an operation that wrote --out: the JSON with --json, else
+ * "<did> <--in> with <--key> version N into <--out>." on stderr. */
+void kw_cli_key_done(kw_cli *cli, const kw_cli_args *a, const json_t *res,
+		     const char *did);
 /* obj[member] = the values of the repeatable option opt. */
 kw_rc kw_cli_json_strings(kw_cli *cli, const kw_cli_args *a, const char *opt,
 			  json_t *obj, const char *member);
@@ -234,6 +241,9 @@ kw_rc kw_cli_file_read(kw_cli *cli, const char *path, size_t max, uint8_t **out,
  * place, created with mode (0600 for secrets). */
 kw_rc kw_cli_file_write(kw_cli *cli, const char *path, const void *data,
 			size_t len, unsigned mode);
+/* Writes text and a newline (the line may be a token: it is wiped). */
+kw_rc kw_cli_file_write_line(kw_cli *cli, const char *path, const char *text,
+			     unsigned mode);
 /* obj[member] = base64 of the file's contents (at most max bytes). */
 kw_rc kw_cli_file_b64(kw_cli *cli, const char *path, size_t max, json_t *obj,
 		      const char *member);

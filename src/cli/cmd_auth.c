@@ -81,13 +81,9 @@ static kw_rc logout(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc whoami(kw_cli *cli, const kw_cli_args *a)
 {
-	json_t *res = NULL;
 	(void)a;
-	kw_rc rc = kw_cli_call(cli, "GET", "/v1/auth/whoami", NULL, NULL, &res);
-	if (rc == KW_OK)
-		kw_cli_print_object(cli, res, whoami_fields);
-	json_decref(res);
-	return rc;
+	return kw_cli_object_call(cli, "GET", "/v1/auth/whoami", NULL, NULL,
+				  NULL, whoami_fields);
 }
 
 static const kw_cli_opt login_opts[] = {

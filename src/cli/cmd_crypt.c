@@ -49,40 +49,23 @@ static kw_rc text_to_file(kw_cli *cli, const json_t *res, const char *member,
 	if (text == NULL)
 		return kw_cli_fail(cli, KW_E_UNAVAILABLE,
 				   "the response has no \"%s\"", member);
-	size_t n = strlen(text);
-	char *line = malloc(n + 1);
-	if (line == NULL)
-		return kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
-	memcpy(line, text, n);
-	line[n] = '\n';
-	kw_rc rc = kw_cli_file_write(cli, path, line, n + 1, 0644);
-	free(line);
-	return rc;
+	return kw_cli_file_write_line(cli, path, text, 0644);
 }
 
 static kw_rc encrypt(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
 	json_t *body = json_object(), *res = NULL;
 	kw_rc rc = body != NULL ? crypt_params(cli, a, body)
 				: kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
 	if (rc == KW_OK)
 		rc = kw_cli_file_b64(cli, kw_cli_arg(a, "in"), KW_CLI_INPUT_MAX,
 				     body, "plaintext");
-	kw_cli_key_path(a, "/encrypt", &p);
 	if (rc == KW_OK)
-		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+		rc = kw_cli_key_call(cli, a, "/encrypt", body, &res);
 	if (rc == KW_OK)
 		rc = text_to_file(cli, res, "ciphertext", kw_cli_arg(a, "out"));
-	if (rc == KW_OK && cli->json)
-		kw_cli_print_json(cli, res);
-	else if (rc == KW_OK)
-		fprintf(cli->err,
-			"Encrypted %s with %s version %lld into %s.\n",
-			kw_cli_arg(a, "in"), kw_cli_arg(a, "key"),
-			(long long)json_integer_value(
-				json_object_get(res, "key_version")),
-			kw_cli_arg(a, "out"));
+	if (rc == KW_OK)
+		kw_cli_key_done(cli, a, res, "Encrypted");
 	json_decref(body);
 	json_decref(res);
 	return rc;
@@ -90,7 +73,6 @@ static kw_rc encrypt(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc decrypt(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
 	uint8_t *text = NULL;
 	size_t n = 0;
 	json_t *body = json_object(), *res = NULL;
@@ -111,8 +93,7 @@ static kw_rc decrypt(kw_cli *cli, const kw_cli_args *a)
 				 kw_cli_arg(a, "in"));
 		goto out;
 	}
-	kw_cli_key_path(a, "/decrypt", &p);
-	rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+	rc = kw_cli_key_call(cli, a, "/decrypt", body, &res);
 	if (rc == KW_OK)
 		rc = kw_cli_b64_to_file(cli, res, "plaintext",
 					kw_cli_arg(a, "out"), 0600);
@@ -128,14 +109,12 @@ out:
 
 static kw_rc datakey(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
 	const char *type = kw_cli_arg(a, "type");
 	const char *wrapped = kw_cli_arg(a, "wrapped-out");
 	json_t *body =
 		json_pack("{s:s}", "type", type != NULL ? type : "aes-256");
 	json_t *res = NULL;
-	kw_cli_key_path(a, "/datakey", &p);
-	kw_rc rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+	kw_rc rc = kw_cli_key_call(cli, a, "/datakey", body, &res);
 	if (rc == KW_OK)
 		rc = kw_cli_b64_to_file(cli, res, "plaintext",
 					kw_cli_arg(a, "out"), 0600);

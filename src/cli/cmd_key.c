@@ -129,13 +129,9 @@ static kw_rc key_create(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc key_list(kw_cli *cli, const kw_cli_args *a)
 {
-	static const char *const filters[] = {
+	static const char *const query[] = {
 		"type", "state", "prefix", "label", "limit", "cursor", NULL};
-	kw_client_path p;
-	kw_client_path_init(&p, "/v1/keys");
-	for (size_t i = 0; filters[i] != NULL; i++)
-		kw_client_path_query(&p, filters[i], kw_cli_arg(a, filters[i]));
-	return kw_cli_list(cli, a, &p, "keys", key_cols);
+	return kw_cli_list(cli, a, "/v1/keys", query, "keys", key_cols);
 }
 
 static kw_rc key_show(kw_cli *cli, const kw_cli_args *a)

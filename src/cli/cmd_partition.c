@@ -21,9 +21,8 @@ static kw_rc partition_create(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc partition_list(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
-	kw_client_path_init(&p, "/v1/partitions");
-	return kw_cli_list(cli, a, &p, "partitions", partition_fields);
+	return kw_cli_list(cli, a, "/v1/partitions", NULL, "partitions",
+			   partition_fields);
 }
 
 static kw_rc partition_show(kw_cli *cli, const kw_cli_args *a)
@@ -33,7 +32,7 @@ static kw_rc partition_show(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc partition_delete(kw_cli *cli, const kw_cli_args *a)
 {
-	return kw_cli_delete(cli, a, "/v1/partitions", "partition");
+	return kw_cli_delete(cli, a, "/v1/partitions", "Deleted partition");
 }
 
 static const kw_cli_cmd partition_cmds[] = {

@@ -67,11 +67,9 @@ static kw_rc principal_create(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc principal_list(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
-	kw_client_path_init(&p, "/v1/principals");
-	kw_client_path_query(&p, "limit", kw_cli_arg(a, "limit"));
-	kw_client_path_query(&p, "cursor", kw_cli_arg(a, "cursor"));
-	return kw_cli_list(cli, a, &p, "principals", principal_fields);
+	static const char *const query[] = {"limit", "cursor", NULL};
+	return kw_cli_list(cli, a, "/v1/principals", query, "principals",
+			   principal_fields);
 }
 
 static kw_rc principal_show(kw_cli *cli, const kw_cli_args *a)
@@ -116,7 +114,7 @@ static kw_rc principal_set_password(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc principal_delete(kw_cli *cli, const kw_cli_args *a)
 {
-	return kw_cli_delete(cli, a, "/v1/principals", "principal");
+	return kw_cli_delete(cli, a, "/v1/principals", "Deleted principal");
 }
 
 static const kw_cli_opt create_opts[] = {

@@ -93,13 +93,11 @@ static kw_rc verdict(kw_cli *cli, const json_t *res, const char *what)
 
 static kw_rc sign(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
 	json_t *body = json_object(), *res = NULL;
 	kw_rc rc = body != NULL ? sign_request(cli, a, body)
 				: kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
-	kw_cli_key_path(a, "/sign", &p);
 	if (rc == KW_OK)
-		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+		rc = kw_cli_key_call(cli, a, "/sign", body, &res);
 	if (rc == KW_E_UNSUPPORTED && kw_cli_arg(a, "scheme") == NULL)
 		fprintf(cli->err, "keywarden: hint: an ed25519 key signs the "
 				  "message itself, not a digest: add --scheme "
@@ -107,14 +105,8 @@ static kw_rc sign(kw_cli *cli, const kw_cli_args *a)
 	if (rc == KW_OK)
 		rc = kw_cli_b64_to_file(cli, res, "signature",
 					kw_cli_arg(a, "out"), 0644);
-	if (rc == KW_OK && cli->json)
-		kw_cli_print_json(cli, res);
-	else if (rc == KW_OK)
-		fprintf(cli->err, "Signed %s with %s version %lld into %s.\n",
-			kw_cli_arg(a, "in"), kw_cli_arg(a, "key"),
-			(long long)json_integer_value(
-				json_object_get(res, "key_version")),
-			kw_cli_arg(a, "out"));
+	if (rc == KW_OK)
+		kw_cli_key_done(cli, a, res, "Signed");
 	json_decref(body);
 	json_decref(res);
 	return rc;
@@ -122,7 +114,6 @@ static kw_rc sign(kw_cli *cli, const kw_cli_args *a)
 
 static kw_rc verify(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
 	json_t *body = json_object(), *res = NULL;
 	kw_rc rc = body != NULL ? sign_request(cli, a, body)
 				: kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
@@ -131,9 +122,8 @@ static kw_rc verify(kw_cli *cli, const kw_cli_args *a)
 				     "signature");
 	if (rc == KW_OK)
 		rc = key_version(cli, a, body);
-	kw_cli_key_path(a, "/verify", &p);
 	if (rc == KW_OK)
-		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
+		rc = kw_cli_key_call(cli, a, "/verify", body, &res);
 	if (rc == KW_OK)
 		rc = verdict(cli, res, "the signature");
 	json_decref(body);
@@ -141,31 +131,34 @@ static kw_rc verify(kw_cli *cli, const kw_cli_args *a)
 	return rc;
 }
 
+/* The MAC of a file, or with --verify the verdict on a given MAC. */
 static kw_rc mac(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
-	json_t *body = json_object(), *res = NULL;
+	json_t *body = NULL, *res = NULL;
 	const char *check = kw_cli_arg(a, "verify");
 	const char *out = kw_cli_arg(a, "out");
+	kw_rc rc = KW_OK;
 	if (check != NULL && out != NULL) {
-		json_decref(body);
-		return kw_cli_usage(cli, "--verify and --out exclude each "
-					 "other");
+		rc = kw_cli_usage(cli, "--verify and --out exclude each other");
+		goto out;
 	}
-	kw_rc rc = body != NULL
-			   ? kw_cli_file_b64(cli, kw_cli_arg(a, "in"),
-					     KW_CLI_INPUT_MAX, body, "input")
-			   : kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
+	body = json_object();
+	rc = body != NULL ? kw_cli_file_b64(cli, kw_cli_arg(a, "in"),
+					    KW_CLI_INPUT_MAX, body, "input")
+			  : kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
 	if (rc == KW_OK && check != NULL)
 		rc = kw_cli_file_b64(cli, check, MAC_MAX, body, "mac");
 	if (rc == KW_OK && check != NULL)
 		rc = key_version(cli, a, body);
-	kw_cli_key_path(a, check != NULL ? "/mac-verify" : "/mac", &p);
 	if (rc == KW_OK)
-		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
-	if (rc == KW_OK && check != NULL)
+		rc = kw_cli_key_call(cli, a,
+				     check != NULL ? "/mac-verify" : "/mac",
+				     body, &res);
+	if (rc != KW_OK)
+		goto out;
+	if (check != NULL)
 		rc = verdict(cli, res, "the MAC");
-	else if (rc == KW_OK && out != NULL)
+	else if (out != NULL)
 		rc = kw_cli_b64_to_file(cli, res, "mac", out, 0644);
 	if (rc == KW_OK && check == NULL) {
 		if (cli->json)
@@ -173,6 +166,7 @@ static kw_rc mac(kw_cli *cli, const kw_cli_args *a)
 		else if (out == NULL)
 			fprintf(cli->out, "%s\n", kw_cli_jstr(res, "mac"));
 	}
+out:
 	json_decref(body);
 	json_decref(res);
 	return rc;

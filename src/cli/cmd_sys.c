@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -81,15 +82,6 @@ out:
 	return rc;
 }
 
-static void print_status(kw_cli *cli, const json_t *res)
-{
-	if (cli->json) {
-		kw_cli_print_json(cli, res);
-		return;
-	}
-	kw_cli_print_fields(cli, res, status_fields);
-}
-
 /* One share per line of stdin until unsealed; one share from a prompt on
  * a terminal (each custodian types their own). */
 static kw_rc sys_unseal(kw_cli *cli, const kw_cli_args *a)
@@ -132,32 +124,19 @@ static kw_rc sys_unseal(kw_cli *cli, const kw_cli_args *a)
 	}
 out:
 	if (rc == KW_OK)
-		print_status(cli, res);
+		kw_cli_print_object(cli, res, status_fields);
 	json_decref(body);
 	json_decref(res);
 	return rc;
 }
 
-static kw_rc sys_seal(kw_cli *cli, const kw_cli_args *a)
+/* seal and status: one call, the status object back. */
+static kw_rc sys_seal_status(kw_cli *cli, const kw_cli_args *a)
 {
-	json_t *res = NULL;
-	(void)a;
-	kw_rc rc = kw_cli_call(cli, "POST", "/v1/sys/seal", NULL, NULL, &res);
-	if (rc == KW_OK)
-		print_status(cli, res);
-	json_decref(res);
-	return rc;
-}
-
-static kw_rc sys_status(kw_cli *cli, const kw_cli_args *a)
-{
-	json_t *res = NULL;
-	(void)a;
-	kw_rc rc = kw_cli_call(cli, "GET", "/v1/sys/status", NULL, NULL, &res);
-	if (rc == KW_OK)
-		print_status(cli, res);
-	json_decref(res);
-	return rc;
+	bool seal = strcmp(a->cmd->verb, "seal") == 0;
+	return kw_cli_object_call(cli, seal ? "POST" : "GET",
+				  seal ? "/v1/sys/seal" : "/v1/sys/status",
+				  NULL, NULL, NULL, status_fields);
 }
 
 static const kw_cli_opt init_opts[] = {
@@ -185,9 +164,9 @@ static const kw_cli_cmd sys_cmds[] = {
 	 "unsealed.",
 	 "keywarden sys unseal < my-share.txt", KW_CLI_NO_TOKEN},
 	{"seal", "seal the instance: forget the master key and every key", NULL,
-	 NULL, sys_seal, NULL, "keywarden sys seal", 0},
+	 NULL, sys_seal_status, NULL, "keywarden sys seal", 0},
 	{"status", "show whether the instance is initialised and sealed", NULL,
-	 NULL, sys_status, NULL, "keywarden sys status", KW_CLI_NO_TOKEN},
+	 NULL, sys_seal_status, NULL, "keywarden sys status", KW_CLI_NO_TOKEN},
 	{NULL},
 };
 

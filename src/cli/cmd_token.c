@@ -49,20 +49,13 @@ out:
 
 static kw_rc token_list(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
-	kw_client_path_init(&p, "/v1/auth/tokens");
-	return kw_cli_list(cli, a, &p, "tokens", token_cols);
+	return kw_cli_list(cli, a, "/v1/auth/tokens", NULL, "tokens",
+			   token_cols);
 }
 
 static kw_rc token_revoke(kw_cli *cli, const kw_cli_args *a)
 {
-	kw_client_path p;
-	kw_client_path_init(&p, "/v1/auth/tokens");
-	kw_client_path_seg(&p, a->operand);
-	kw_rc rc = kw_cli_call_in(cli, "DELETE", &p, NULL, NULL);
-	if (rc == KW_OK && !cli->json)
-		fprintf(cli->err, "Token %s revoked.\n", a->operand);
-	return rc;
+	return kw_cli_delete(cli, a, "/v1/auth/tokens", "Revoked token");
 }
 
 static const kw_cli_opt create_opts[] = {

@@ -133,15 +133,7 @@ kw_rc kw_cli_token_save(kw_cli *cli, const char *token, char *out_path,
 		}
 		*s = '/';
 	}
-	size_t n = strlen(token);
-	char *line = malloc(n + 2);
-	if (line == NULL)
-		return kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
-	memcpy(line, token, n);
-	line[n] = '\n';
-	rc = kw_cli_file_write(cli, path, line, n + 1, 0600);
-	OPENSSL_cleanse(line, n + 2);
-	free(line);
+	rc = kw_cli_file_write_line(cli, path, token, 0600);
 	if (rc == KW_OK)
 		snprintf(out_path, path_len, "%s", path);
 	return rc;

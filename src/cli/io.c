@@ -22,6 +22,20 @@ static int open_in(const char *path)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* read(2), again after EINTR; -1 after reporting the error. */
+static ssize_t read_some(kw_cli *cli, int fd, const char *path, void *buf,
+			 size_t n)
+{
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		kw_cli_fail(cli, KW_E_INVALID, "cannot read %s: %s", path,
+			    strerror(errno));
+	return r;
+}
+
 static void close_in(int fd)
 {
 	if (fd != STDIN_FILENO)
@@ -58,15 +72,9 @@ kw_rc kw_cli_file_read(kw_cli *cli, const char *path, size_t max, uint8_t **out,
 			buf = nb;
 			cap = ncap;
 		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = kw_cli_fail(cli, KW_E_INVALID,
-					 "cannot read %s: %s", path,
-					 strerror(errno));
+		ssize_t r = read_some(cli, fd, path, buf + len, cap - len);
+		if (r < 0)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
@@ -183,13 +191,9 @@ kw_rc kw_cli_file_digest(kw_cli *cli, const char *path, const char *hash,
 		goto out;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf, CHUNK);
-		if (r < 0 && errno == EINTR)
-			continue;
+		ssize_t r = read_some(cli, fd, path, buf, CHUNK);
 		if (r < 0) {
-			rc = kw_cli_fail(cli, KW_E_INVALID,
-					 "cannot read %s: %s", path,
-					 strerror(errno));
+			rc = KW_E_INVALID; /* reported */
 			goto out;
 		}
 		if (r == 0)
@@ -245,5 +249,20 @@ kw_rc kw_cli_b64_to_file(kw_cli *cli, const json_t *res, const char *member,
 	rc = kw_cli_file_write(cli, path, data, n, mode);
 	OPENSSL_cleanse(data, n);
 	free(data);
+	return rc;
+}
+
+kw_rc kw_cli_file_write_line(kw_cli *cli, const char *path, const char *text,
+			     unsigned mode)
+{
+	size_t n = strlen(text);
+	char *line = malloc(n + 1);
+	if (line == NULL)
+		return kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
+	memcpy(line, text, n);
+	line[n] = '\n';
+	kw_rc rc = kw_cli_file_write(cli, path, line, n + 1, mode);
+	OPENSSL_cleanse(line, n + 1);
+	free(line);
 	return rc;
 }

@@ -32,23 +32,27 @@ kw_rc kw_cli_show(kw_cli *cli, const kw_cli_args *a, const char *prefix,
 }
 
 kw_rc kw_cli_delete(kw_cli *cli, const kw_cli_args *a, const char *prefix,
-		    const char *what)
+		    const char *done)
 {
 	kw_client_path p;
 	kw_client_path_init(&p, prefix);
 	kw_client_path_seg(&p, a->operand);
 	kw_rc rc = kw_cli_call_in(cli, "DELETE", &p, NULL, NULL);
 	if (rc == KW_OK && !cli->json)
-		fprintf(cli->err, "Deleted %s %s.\n", what, a->operand);
+		fprintf(cli->err, "%s %s.\n", done, a->operand);
 	return rc;
 }
 
-kw_rc kw_cli_list(kw_cli *cli, const kw_cli_args *a, kw_client_path *p,
-		  const char *member, const kw_cli_field *cols)
+kw_rc kw_cli_list(kw_cli *cli, const kw_cli_args *a, const char *prefix,
+		  const char *const *query, const char *member,
+		  const kw_cli_field *cols)
 {
+	kw_client_path p;
 	json_t *res = NULL;
-	(void)a;
-	kw_rc rc = kw_cli_call_in(cli, "GET", p, NULL, &res);
+	kw_client_path_init(&p, prefix);
+	for (size_t i = 0; query != NULL && query[i] != NULL; i++)
+		kw_client_path_query(&p, query[i], kw_cli_arg(a, query[i]));
+	kw_rc rc = kw_cli_call_in(cli, "GET", &p, NULL, &res);
 	if (rc == KW_OK)
 		kw_cli_print_list(cli, res, member, cols);
 	json_decref(res);
@@ -72,9 +76,26 @@ kw_rc kw_cli_json_strings(kw_cli *cli, const kw_cli_args *a, const char *opt,
 	return KW_OK;
 }
 
-void kw_cli_key_path(const kw_cli_args *a, const char *op, kw_client_path *p)
+kw_rc kw_cli_key_call(kw_cli *cli, const kw_cli_args *a, const char *op,
+		      json_t *body, json_t **out_res)
 {
-	kw_client_path_init(p, "/v1/keys");
-	kw_client_path_seg(p, kw_cli_arg(a, "key"));
-	kw_client_path_lit(p, op);
+	kw_client_path p;
+	kw_client_path_init(&p, "/v1/keys");
+	kw_client_path_seg(&p, kw_cli_arg(a, "key"));
+	kw_client_path_lit(&p, op);
+	return kw_cli_call_in(cli, "POST", &p, body, out_res);
+}
+
+void kw_cli_key_done(kw_cli *cli, const kw_cli_args *a, const json_t *res,
+		     const char *did)
+{
+	if (cli->json) {
+		kw_cli_print_json(cli, res);
+		return;
+	}
+	fprintf(cli->err, "%s %s with %s version %lld into %s.\n", did,
+		kw_cli_arg(a, "in"), kw_cli_arg(a, "key"),
+		(long long)json_integer_value(
+			json_object_get(res, "key_version")),
+		kw_cli_arg(a, "out"));
 }

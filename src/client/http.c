@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
 #include <assert.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,15 +137,13 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The value of the hex digit c, or -1. */
 static int hex_value(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const char digits[] = "0123456789abcdef";
+	const char *d =
+		c != '\0' ? strchr(digits, tolower((unsigned char)c)) : NULL;
+	return d != NULL ? (int)(d - digits) : -1;
 }
 
 static kw_rc parse_status_line(kw_http_parser *p)

@@ -1,5 +1,12 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -37,9 +44,17 @@ static int remove_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-void cli_home_remove(void)
+int cli_test_main(const struct CMUnitTest *tests, size_t n)
 {
+	if (getenv("KW_CLI") == NULL) {
+		fprintf(stderr, "KW_CLI is not set\n");
+		return 1;
+	}
+	/* a CLI that stops reading its stdin early must not kill the test */
+	signal(SIGPIPE, SIG_IGN);
+	int failed = _cmocka_run_group_tests("cli", tests, n, NULL, NULL);
 	nftw(cli_home(), remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return failed;
 }
 
 static void append(char **buf, size_t *len, const char *d, size_t n)

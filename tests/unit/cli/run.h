@@ -24,7 +24,9 @@ void cli_exec(cli_run *r, const char *input, const char *const *env,
 void cli_run_free(cli_run *r);
 /* The HOME the runs get (a temporary directory made on first use). */
 const char *cli_home(void);
-/* Removes that directory and everything in it. */
-void cli_home_remove(void);
+/* The main() of a CLI test program: checks $KW_CLI, runs the cmocka
+ * tests, removes the HOME directory; returns the number of failures. */
+struct CMUnitTest;
+int cli_test_main(const struct CMUnitTest *tests, size_t n);
 
 #endif

@@ -1,7 +1,6 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -571,11 +570,6 @@ static void test_datakey(void **state)
 
 int main(void)
 {
-	if (getenv("KW_CLI") == NULL) {
-		fprintf(stderr, "KW_CLI is not set\n");
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unseal_shares_from_stdin),
 		cmocka_unit_test(test_init_prints_shares),
@@ -589,7 +583,5 @@ int main(void)
 		cmocka_unit_test(test_principal_create),
 		cmocka_unit_test(test_datakey),
 	};
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	cli_home_remove();
-	return failed;
+	return cli_test_main(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -2,7 +2,6 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include <setjmp.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -303,11 +302,6 @@ static void test_version_and_errors_without_daemon(void **state)
 
 int main(void)
 {
-	if (getenv("KW_CLI") == NULL) {
-		fprintf(stderr, "KW_CLI is not set\n");
-		return 1;
-	}
-	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_help_every_command),
 		cmocka_unit_test(test_help_lists),
@@ -316,7 +310,5 @@ int main(void)
 		cmocka_unit_test(test_secret_input_errors),
 		cmocka_unit_test(test_version_and_errors_without_daemon),
 	};
-	int failed = cmocka_run_group_tests(tests, NULL, NULL);
-	cli_home_remove();
-	return failed;
+	return cli_test_main(tests, sizeof(tests) / sizeof(tests[0]));
 }
