@@ -32,6 +32,9 @@ static sqlite3 *db_open(bfx *f)
 }
 
 static void sql(bfx *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sql(bfx *f, const char *fmt, ...)
 {
 	char q[512];
 	va_list ap;
