@@ -35,6 +35,11 @@ void kw_h_principal_patch(kw_req *r);
 void kw_h_principal_password(kw_req *r);
 void kw_h_principal_delete(kw_req *r);
 
+/* h_audit.c */
+void kw_h_audit_read(kw_req *r);
+void kw_h_audit_pubkey(kw_req *r);
+void kw_h_audit_checkpoint(kw_req *r);
+
 /* h_keys.c */
 void kw_h_key_create(kw_req *r);
 void kw_h_key_list(kw_req *r);

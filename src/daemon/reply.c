@@ -138,6 +138,16 @@ void kw_reply_rc(kw_req *r, kw_rc rc)
 	const char *code;
 	const char *msg = r->call.ev.reason;
 
+	if (rc == KW_E_QUORUM_PENDING) {
+		/* Not an error: the request is parked until approved
+		 * (issue 4 fills in the approval object). */
+		kw_reply_json(r, 202,
+			      json_pack("{s:{s:s,s:s}}", "approval", "id",
+					r->call.approval_id, "status",
+					"pending"));
+		r->code = "quorum_pending";
+		return;
+	}
 	kw_http_error(rc, msg, &status, &code);
 	if (rc == KW_E_LIMIT && strcmp(msg, "locked_out") == 0)
 		msg = "too many failed logins: the principal is locked out";

@@ -25,6 +25,11 @@ const kw_route kw_routes[] = {
 	{"GET", "/v1/auth/tokens", kw_h_token_list, 0, "token_list"},
 	{"DELETE", "/v1/auth/tokens/{id}", kw_h_token_revoke, 0,
 	 "token_revoke"},
+	/* audit (docs/audit.md) */
+	{"GET", "/v1/audit", kw_h_audit_read, 0, "audit_read"},
+	{"GET", "/v1/audit/pubkey", kw_h_audit_pubkey, 0, "audit_pubkey"},
+	{"POST", "/v1/audit/checkpoint", kw_h_audit_checkpoint, 0,
+	 "audit_checkpoint"},
 	/* partitions */
 	{"POST", "/v1/partitions", kw_h_partition_create, 0,
 	 "partition_create"},

@@ -208,6 +208,11 @@ class Daemon:
         self.starts = 0
 
     @property
+    def socket_path(self):
+        """The Unix socket (alias of .socket)."""
+        return self.socket
+
+    @property
     def stdout_path(self):
         return self.workdir / ("stdout.%d.log" % self.starts)
 

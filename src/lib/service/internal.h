@@ -12,6 +12,7 @@
  *   svc_auth.c    login, logout, tokens, partitions, principals
  *   svc_keys.c    key management
  *   svc_crypto.c  operations with keys, random
+ *   svc_audit.c   reading the audit trail, its public keys, checkpoints
  */
 
 #include "service/service.h"

@@ -151,6 +151,20 @@ kw_rc kw_svc_sys_seal(kw_service *svc, kw_svc_call *c, kw_barrier_status *out);
 kw_rc kw_svc_dev_root_token(kw_service *svc, kw_svc_call *c, uint64_t ttl_s,
 			    kw_secret **out_token);
 
+/* ---- audit --------------------------------------------------------------------- */
+
+/* Entries matching f (a caller that is not a system principal is held to
+ * its own partition: f->partition is overwritten). Needs audit_read. */
+kw_rc kw_svc_audit_read(kw_service *svc, kw_svc_call *c, kw_audit_filter *f,
+			kw_audit_page *out);
+/* The audit public keys (any authenticated caller). */
+kw_rc kw_svc_audit_pubkeys(kw_service *svc, kw_svc_call *c,
+			   kw_audit_pubkey **out, size_t *out_n);
+/* A checkpoint covering everything before (audit_read). KW_E_SEALED while
+ * sealed. */
+kw_rc kw_svc_audit_checkpoint(kw_service *svc, kw_svc_call *c,
+			      uint64_t *out_seq);
+
 /* ---- auth ------------------------------------------------------------------------ */
 
 kw_rc kw_svc_auth_login(kw_service *svc, kw_svc_call *c, const char *partition,

@@ -50,6 +50,7 @@ kw_rc kw_svc_sys_init(kw_service *svc, kw_svc_call *c, unsigned n,
 		svc_reason(c, "root principal not created");
 		goto out;
 	}
+	kw_audit_barrier_changed(svc->audit);
 	*out_shares = shares;
 	*out_root_token = token;
 	shares = NULL;
@@ -64,23 +65,27 @@ out:
 kw_rc kw_svc_sys_unseal(kw_service *svc, kw_svc_call *c, const kw_secret *share,
 			kw_barrier_status *out)
 {
+	kw_barrier_status local;
+	kw_barrier_status *st = out != NULL ? out : &local;
 	kw_rc rc;
 
 	if (share == NULL) {
 		rc = kw_barrier_unseal_reset(svc->barrier);
 		strcpy(c->ev.detail, "{\"reset\":true}");
 		if (rc == KW_OK)
-			rc = kw_barrier_status_get(svc->barrier, out);
+			rc = kw_barrier_status_get(svc->barrier, st);
 		return rc;
 	}
 	rc = kw_barrier_unseal(svc->barrier, (const char *)share->data,
-			       share->len, out);
+			       share->len, st);
 	switch (rc) {
 	case KW_OK:
-		if (out != NULL)
-			snprintf(c->ev.detail, sizeof(c->ev.detail),
-				 "{\"progress\":%u,\"sealed\":%s}",
-				 out->progress, out->sealed ? "true" : "false");
+		/* The audit trail loads its signing key now. */
+		if (!st->sealed)
+			kw_audit_barrier_changed(svc->audit);
+		snprintf(c->ev.detail, sizeof(c->ev.detail),
+			 "{\"progress\":%u,\"sealed\":%s}", st->progress,
+			 st->sealed ? "true" : "false");
 		break;
 	case KW_E_INVALID:
 		svc_reason(c, "not a keywarden share");
@@ -127,6 +132,7 @@ kw_rc kw_svc_sys_seal(kw_service *svc, kw_svc_call *c, kw_barrier_status *out)
 	/* The barrier wiped its keys; drop everything derived from them. */
 	kw_keys_cache_flush(svc->keys);
 	kw_auth_cache_flush(svc->auth);
+	kw_audit_barrier_changed(svc->audit);
 	rc = kw_barrier_status_get(svc->barrier, out);
 out:
 	return rc;
