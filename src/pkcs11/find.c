@@ -65,7 +65,8 @@ static kw_rc one_key(p11_module *m, find_ctx *c, const char *name, found *f)
 	if (rc == KW_OK)
 		rc = p11_obj_from_key(m, c->slot, j, match, c, &f->h, &f->n);
 	json_decref(j);
-	return rc == KW_E_NOT_FOUND ? KW_OK : rc;
+	/* A key the caller may not read is no object of its token. */
+	return rc == KW_E_NOT_FOUND || rc == KW_E_DENIED ? KW_OK : rc;
 }
 
 /* Every key of the partition (optionally with label key:value). */
