@@ -66,11 +66,13 @@ static const http_err *err_of(kw_rc rc)
 }
 
 void kw_http_error(kw_rc rc, const char *reason, unsigned *out_status,
-		   const char **out_code)
+		   const char **out_code, const char **out_message)
 {
 	const http_err *e = err_of(rc);
 	*out_status = rc == KW_OK ? 200 : e->status;
 	*out_code = e->code;
+	if (out_message != NULL)
+		*out_message = e->message;
 	if (rc == KW_E_LIMIT && reason != NULL &&
 	    strcmp(reason, "locked_out") == 0)
 		*out_code = "locked_out";
@@ -148,13 +150,15 @@ void kw_reply_rc(kw_req *r, kw_rc rc)
 		r->code = "quorum_pending";
 		return;
 	}
-	kw_http_error(rc, msg, &status, &code);
+	const char *dflt;
+
+	kw_http_error(rc, msg, &status, &code, &dflt);
 	if (rc == KW_E_LIMIT && strcmp(msg, "locked_out") == 0)
 		msg = "too many failed logins: the principal is locked out";
 	else if (rc == KW_E_LIMIT && strcmp(msg, "rate_limited") == 0)
 		msg = NULL;
 	if (msg == NULL || msg[0] == '\0')
-		msg = err_of(rc)->message;
+		msg = dflt;
 	kw_reply_error(r, status, code, msg);
 }
 

@@ -54,7 +54,7 @@ const char *kw_req_query(const kw_req *r, const char *name);
  * namespace ""), else the caller's own, else "default" for system
  * principals. Authorisation refuses a partition the caller may not use. */
 const char *kw_req_partition(const kw_req *r);
-/* Bytes per batch from the configuration. */
+/* Items per batch, from the configuration. */
 size_t kw_req_max_batch(const kw_req *r);
 
 /* Decodes the body against spec into out; on failure answers 400 with
@@ -79,9 +79,10 @@ void kw_reply_error(kw_req *r, unsigned status, const char *code,
  * code, r->call.ev.reason (if set) the message. */
 void kw_reply_rc(kw_req *r, kw_rc rc);
 
-/* The one mapping of core results to HTTP: status and stable error code.
- * reason refines KW_E_LIMIT ("locked_out" vs "rate_limited"). */
+/* The one mapping of core results to HTTP: status, stable error code and
+ * a default message (out_message may be NULL). reason refines KW_E_LIMIT
+ * ("locked_out" vs "rate_limited"). */
 void kw_http_error(kw_rc rc, const char *reason, unsigned *out_status,
-		   const char **out_code);
+		   const char **out_code, const char **out_message);
 
 #endif

@@ -173,8 +173,8 @@ json_t *kw_json_token(const kw_token_info *t)
 json_t *kw_json_item_error(kw_rc rc)
 {
 	unsigned status;
-	const char *code;
-	kw_http_error(rc, NULL, &status, &code);
+	const char *code, *message;
+	kw_http_error(rc, NULL, &status, &code, &message);
 	return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message",
-			 kw_rc_str(rc));
+			 message);
 }
