@@ -143,10 +143,10 @@ static CK_RV check_args(CK_VOID_PTR p)
 	CK_C_INITIALIZE_ARGS *a = p;
 	bool fns;
 
+	/* pReserved is ignored: p11-kit (GnuTLS) passes its module options
+	 * string there, as NSS does for softoken; the spec wants NULL. */
 	if (a == NULL)
 		return CKR_OK;
-	if (a->pReserved != NULL)
-		return CKR_ARGUMENTS_BAD;
 	fns = a->CreateMutex != NULL || a->DestroyMutex != NULL ||
 	      a->LockMutex != NULL || a->UnlockMutex != NULL;
 	if (fns && (a->CreateMutex == NULL || a->DestroyMutex == NULL ||

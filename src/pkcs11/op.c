@@ -179,6 +179,47 @@ out:
 	return out;
 }
 
+/* CKM_RSA_PKCS is given a DigestInfo by nearly every caller (OpenSSL
+ * engines, OpenSSH, TLS): its hash and digest are sent as such, so the
+ * daemon builds the same DigestInfo and records which hash was signed.
+ * Other input goes as it is (hash "none"). */
+static bool digest_info(const uint8_t *in, size_t n, kw_hash *h, size_t *skip)
+{
+	static const struct {
+		kw_hash h;
+		uint8_t oid_last;
+		uint8_t len;
+	} tab[] = {{KW_HASH_SHA224, 4, 28},
+		   {KW_HASH_SHA256, 1, 32},
+		   {KW_HASH_SHA384, 2, 48},
+		   {KW_HASH_SHA512, 3, 64}};
+	static const uint8_t sha1[] = {0x30, 0x21, 0x30, 0x09, 0x06,
+				       0x05, 0x2b, 0x0e, 0x03, 0x02,
+				       0x1a, 0x05, 0x00, 0x04, 0x14};
+	/* SEQ { SEQ { OID 2.16.840.1.101.3.4.2.x, NULL }, OCTET STRING } */
+	uint8_t p[19] = {0x30, 0,    0x30, 0x0d, 0x06, 0x09, 0x60,
+			 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+			 0,    0x05, 0x00, 0x04, 0};
+
+	if (n == sizeof(sha1) + 20 && memcmp(in, sha1, sizeof(sha1)) == 0) {
+		*h = KW_HASH_SHA1;
+		*skip = sizeof(sha1);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		p[1] = (uint8_t)(17 + tab[i].len);
+		p[14] = tab[i].oid_last;
+		p[18] = tab[i].len;
+		if (n == sizeof(p) + tab[i].len &&
+		    memcmp(in, p, sizeof(p)) == 0) {
+			*h = tab[i].h;
+			*skip = sizeof(p);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The signing fields of a request: digest or input, hash, scheme. */
 static json_t *sign_body(const p11_op *op, const uint8_t *in, size_t n,
 			 bool prehashed)
@@ -186,9 +227,15 @@ static json_t *sign_body(const p11_op *op, const uint8_t *in, size_t n,
 	const p11_mech *mech = op->mech;
 	json_t *b = json_object();
 	kw_hash h = op->hash;
+	size_t skip = 0;
 
 	if (b == NULL)
 		return NULL;
+	if (mech->type == CKM_RSA_PKCS && digest_info(in, n, &h, &skip)) {
+		in += skip;
+		n -= skip;
+		prehashed = true;
+	}
 	if (mech->scheme == KW_SIG_EDDSA) {
 		json_object_set_new(b, "input", b64(in, n));
 	} else {

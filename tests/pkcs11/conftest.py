@@ -54,12 +54,14 @@ def sanitizer_preload():
 
 
 class Token:
-    """The daemon, the partition and the module's configuration."""
+    """The daemon, a partition (the token) and the module's configuration
+    showing that partition."""
 
-    def __init__(self, inst, workdir):
+    def __init__(self, inst, workdir, partition=PARTITION):
         self.inst = inst
         self.dir = pathlib.Path(workdir)
-        self.partition = PARTITION
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.partition = partition
         self.root = inst.root()
         self.module = str(MODULE)
         self.user_pin = USER_PIN
@@ -143,19 +145,36 @@ class Token:
 
 
 @pytest.fixture(scope="session")
-def token(tmp_path_factory):
+def daemon(tmp_path_factory):
     assert MODULE.exists(), "build first: %s is missing" % MODULE
-    d = tmp_path_factory.mktemp("p11")
-    inst = ConfiguredInstance(d / "daemon", {
+    d = tmp_path_factory.mktemp("p11daemon")
+    inst = ConfiguredInstance(d, {
         "auth": {"scrypt_log2_n": 10, "max_failed_logins": 50},
     })
     inst.start()
     inst.init()
-    t = Token(inst, d)
-    t.setup()
-    yield t
+    yield inst
     rc = inst.stop()
     assert rc == 0, inst.stderr()
+
+
+@pytest.fixture(scope="session")
+def token(daemon, tmp_path_factory):
+    """The shared token (partition p11)."""
+    t = Token(daemon, tmp_path_factory.mktemp("p11"))
+    t.setup()
+    return t
+
+
+@pytest.fixture(scope="module")
+def own_token(daemon, tmp_path_factory, request):
+    """A token of the test module's own (a fresh partition): for tools
+    that look at every key of a token (libp11 0.4.12 stops listing keys
+    at the first Ed25519 key, which the shared token has)."""
+    name = "p11-" + uuid.uuid4().hex[:8]
+    t = Token(daemon, tmp_path_factory.mktemp(name), name)
+    t.setup()
+    return t
 
 
 @pytest.fixture
