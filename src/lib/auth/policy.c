@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "auth/internal.h"
+#include "quorum/rules.h"
 
 /*
  * Key policy documents (docs/roles.md, "Key policies"):
@@ -20,6 +21,11 @@
  * Parsed strictly: unknown fields, wrong types, unknown names, empty rules
  * and duplicate keys are errors. A parsed document is compiled into bit
  * sets and a list of names.
+ *
+ * A policy may also carry a "quorum" member: the key's quorum rules
+ * (docs/quorum.md), checked here with the quorum module's parser and
+ * applied by it. A policy with "quorum" and without "allow" does not
+ * narrow use ops.
  */
 
 #define POL_RULES_MAX 64
@@ -40,6 +46,7 @@ typedef struct pol_rule {
 typedef struct kw_policy {
 	size_t n_rules;
 	pol_rule *rules;
+	bool narrows; /* has "allow" */
 } kw_policy;
 
 static void pol_free(kw_policy *p)
@@ -205,7 +212,7 @@ static kw_rc pol_parse(const char *text, kw_policy **out, char *err,
 	json_t *root = NULL;
 	kw_policy *p = NULL;
 	json_error_t jerr;
-	bool have_allow = false;
+	bool have_allow = false, have_quorum = false;
 
 	if (err != NULL && err_len > 0)
 		err[0] = '\0';
@@ -249,16 +256,24 @@ static kw_rc pol_parse(const char *text, kw_policy **out, char *err,
 			if (rc != KW_OK)
 				goto out;
 			have_allow = true;
+		} else if (strcmp(key, "quorum") == 0) {
+			rc = kw_quorum_rules_check(v, KW_QUORUM_KEY, "quorum",
+						   KW_QOP_NONE, NULL, NULL, err,
+						   err_len);
+			if (rc != KW_OK)
+				goto out;
+			have_quorum = true;
 		} else {
 			rc = pol_err(err, err_len, "unknown field \"%.32s\"",
 				     key);
 			goto out;
 		}
 	}
-	if (!have_allow) {
+	if (!have_allow && !have_quorum) {
 		rc = pol_err(err, err_len, "\"allow\" is missing");
 		goto out;
 	}
+	p->narrows = have_allow;
 	*out = p;
 	p = NULL;
 	rc = KW_OK;
@@ -344,8 +359,9 @@ static kw_rc pol_decide(const kw_policy *p, const kw_caller *c, kw_op op)
 {
 	if (p == NULL)
 		return KW_E_INVALID;
-	return kw_auth_op_is_use(op) && pol_allows(p, c, op) ? KW_OK
-							     : KW_E_DENIED;
+	return kw_auth_op_is_use(op) && (!p->narrows || pol_allows(p, c, op))
+		       ? KW_OK
+		       : KW_E_DENIED;
 }
 
 kw_rc kw_policy_eval(const char *json, const kw_caller *caller, kw_op op)
