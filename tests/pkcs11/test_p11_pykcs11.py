@@ -614,7 +614,8 @@ def test_quorum_sign_needs_approval(token, session, uniq):
     name = "quo-" + uniq
     r = token.root.post(token.q("/v1/keys"), {
         "name": name, "type": "ecdsa-p256",
-        "policy": {"version": 1, "quorum": {"ops": ["sign"], "m": 2}}})
+        "policy": {"version": 1, "quorum": {"version": 1, "rules": [
+            {"ops": ["key_sign"], "roles": ["custodian"], "m": 2}]}}})
     probe = token.root.post(token.q("/v1/keys/%s/sign" % name),
                             {"input": "eA=="}) if r.status == 201 else r
     if probe.status != 202:
