@@ -19,7 +19,6 @@ tool's own allocations (tool_env).
 
 import os
 import pathlib
-import subprocess
 import sys
 import uuid
 
@@ -28,29 +27,13 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from kwharness import (BUILD, ConfiguredInstance, built_with_asan,  # noqa: E402
-                       run)
+from kwharness import BUILD, ConfiguredInstance, run  # noqa: E402
+from p11env import sanitizer_preload  # noqa: E402
 
 MODULE = BUILD / "src" / "pkcs11" / "libkeywarden-pkcs11.so"
 PARTITION = "p11"
 USER_PIN = "user-pin-4711"
 SO_PIN = "so-pin-0815-x"
-
-
-def sanitizer_preload():
-    """LD_PRELOAD for an uninstrumented tool loading the ASan module."""
-    if not built_with_asan():
-        return {}
-    libs = []
-    for name in ("libasan.so", "libubsan.so"):
-        p = subprocess.run(["gcc", "-print-file-name=" + name],
-                           capture_output=True, text=True).stdout.strip()
-        if p and os.path.exists(p):
-            libs.append(os.path.realpath(p))
-    return {"LD_PRELOAD": " ".join(libs),
-            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:"
-                            "verify_asan_link_order=0",
-            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
 
 
 class Token:

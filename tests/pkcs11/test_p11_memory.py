@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import sanitizer_preload
+from p11env import sanitizer_preload
 
 SIGNER = textwrap.dedent("""
     import sys

@@ -1,0 +1,24 @@
+# Copyright (c) 2026 The keywarden authors
+# SPDX-License-Identifier: Apache-2.0
+"""The environment a Debian tool needs to load the module of this build."""
+
+import os
+import subprocess
+
+from kwharness import built_with_asan
+
+
+def sanitizer_preload():
+    """LD_PRELOAD for an uninstrumented tool loading the ASan module."""
+    if not built_with_asan():
+        return {}
+    libs = []
+    for name in ("libasan.so", "libubsan.so"):
+        p = subprocess.run(["gcc", "-print-file-name=" + name],
+                           capture_output=True, text=True).stdout.strip()
+        if p and os.path.exists(p):
+            libs.append(os.path.realpath(p))
+    return {"LD_PRELOAD": " ".join(libs),
+            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:"
+                            "verify_asan_link_order=0",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
