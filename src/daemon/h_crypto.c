@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,17 +17,55 @@
  */
 
 /* The items of a request: the batch, or the single one embedded at the
- * top. Answers 400 and returns 0 if both or neither are given. */
-static size_t items_of(kw_req *r, bool single_set, const kw_batch *batch,
-		       void *one, void **out)
+ * top (one_set: some field of the single request was given; missing: the
+ * name of the single request's required field if absent, else NULL), and
+ * a zeroed array of as many service items of svc_size bytes. Answers 400
+ * and returns 0 if the body mixes both, or lacks a required field. */
+static size_t items_of(kw_req *r, bool one_set, const char *missing,
+		       const kw_batch *batch, void *one, void **out,
+		       size_t svc_size, void **out_svc)
 {
-	if (batch->set && single_set) {
+	char msg[64];
+
+	if (batch->set && one_set) {
 		kw_reply_error(r, 400, "invalid_argument",
 			       "batch excludes the fields of a single request");
 		return 0;
 	}
+	if (!batch->set && missing != NULL) {
+		snprintf(msg, sizeof(msg), "%s is required", missing);
+		kw_reply_error(r, 400, "missing_field", msg);
+		return 0;
+	}
 	*out = batch->set ? batch->items : one;
+	*out_svc = calloc(batch->set ? batch->n : 1, svc_size);
+	if (*out_svc == NULL) {
+		kw_reply_rc(r, KW_E_NOMEM);
+		return 0;
+	}
 	return batch->set ? batch->n : 1;
+}
+
+/* Answers a crypto call: its error, the one result of a single request, or
+ * {"batch":[...]} with result(svc, i) per item. */
+static void reply_items(kw_req *r, kw_rc rc, bool batch, size_t n,
+			json_t *(*result)(const void *svc, size_t i),
+			const void *svc)
+{
+	json_t *out;
+
+	if (rc != KW_OK) {
+		kw_reply_rc(r, rc);
+		return;
+	}
+	if (!batch) {
+		kw_reply_json(r, 200, result(svc, 0));
+		return;
+	}
+	out = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(out, result(svc, i));
+	kw_reply_json(r, 200, json_pack("{s:o}", "batch", out));
 }
 
 /* ---- sign, verify ---------------------------------------------------------- */
@@ -39,39 +78,56 @@ static bool sign_item_set(const kw_sign_item *it)
 }
 
 /* An item's parameters. KW_OK, KW_E_INVALID (not exactly one of input and
- * digest) or KW_E_UNSUPPORTED (unknown name). */
-static kw_rc sign_params_of(const kw_sign_item *it, kw_sign_params *p,
-			    bool *hash_set, const uint8_t **in, size_t *in_len)
+ * digest) or KW_E_UNSUPPORTED (unknown name); for a single request a
+ * failure is answered (400) and false returned. */
+static bool sign_params_of(kw_req *r, bool batch, const kw_sign_item *it,
+			   kw_sign_params *p, bool *hash_set,
+			   const uint8_t **in, size_t *in_len, kw_rc *out_rc)
 {
+	kw_rc rc = KW_OK;
+
 	memset(p, 0, sizeof(*p));
 	p->pss_salt_len = -1;
 	*hash_set = it->hash != NULL;
 	if (it->input.set == it->digest.set)
-		return KW_E_INVALID;
-	if (it->hash != NULL && kw_hash_parse(it->hash, &p->hash) != KW_OK)
-		return KW_E_UNSUPPORTED;
-	if (it->scheme != NULL &&
-	    kw_sig_scheme_parse(it->scheme, &p->scheme) != KW_OK)
-		return KW_E_UNSUPPORTED;
+		rc = KW_E_INVALID;
+	else if ((it->hash != NULL &&
+		  kw_hash_parse(it->hash, &p->hash) != KW_OK) ||
+		 (it->scheme != NULL &&
+		  kw_sig_scheme_parse(it->scheme, &p->scheme) != KW_OK) ||
+		 (it->format != NULL && strcmp(it->format, "raw") != 0 &&
+		  strcmp(it->format, "der") != 0))
+		rc = KW_E_UNSUPPORTED;
+	*out_rc = rc;
+	if (rc != KW_OK && !batch) {
+		kw_reply_error(
+			r, 400, kw_rc_str(rc),
+			rc == KW_E_INVALID
+				? "give exactly one of input and digest"
+				: "unknown hash, scheme or format (hash: "
+				  "sha1, sha224, sha256, sha384, sha512, "
+				  "none; scheme: pkcs1, pss, ecdsa, "
+				  "eddsa; format: der, raw)");
+		return false;
+	}
 	if (it->format != NULL && strcmp(it->format, "raw") == 0)
 		p->format = KW_SIG_FORMAT_RAW;
-	else if (it->format != NULL && strcmp(it->format, "der") != 0)
-		return KW_E_UNSUPPORTED;
 	if (it->salt_length.set)
 		p->pss_salt_len = (int)it->salt_length.v;
 	p->prehashed = it->digest.set;
 	*in = it->digest.set ? it->digest.data : it->input.data;
 	*in_len = it->digest.set ? it->digest.len : it->input.len;
-	return KW_OK;
+	return true;
 }
 
-static const char *sign_param_msg(kw_rc rc)
+static json_t *sign_result(const void *svc, size_t i)
 {
-	return rc == KW_E_INVALID
-		       ? "give exactly one of input and digest"
-		       : "unknown hash, scheme or format (hash: sha1, sha224, "
-			 "sha256, sha384, sha512, none; scheme: pkcs1, pss, "
-			 "ecdsa, eddsa; format: der, raw)";
+	const kw_svc_sign_item *it = (const kw_svc_sign_item *)svc + i;
+	if (it->rc != KW_OK)
+		return kw_json_item_error(it->rc);
+	return json_pack("{s:o,s:I}", "signature",
+			 kw_json_b64(it->sig, it->sig_len), "key_version",
+			 (json_int_t)it->version);
 }
 
 void kw_h_sign(kw_req *r)
@@ -79,56 +135,23 @@ void kw_h_sign(kw_req *r)
 	kw_sign_req in = {0};
 	kw_sign_item *items = NULL;
 	kw_svc_sign_item *si = NULL;
-	size_t n;
-	json_t *out;
-	kw_rc rc;
+	size_t n = 0;
 
 	if (!kw_req_decode(r, kw_sign_spec, KW_NFIELDS(kw_sign_spec), &in))
 		goto out;
-	n = items_of(r, sign_item_set(&in.one), &in.batch, &in.one,
-		     (void **)&items);
-	if (n == 0)
-		goto out;
-	si = calloc(n, sizeof(*si));
-	if (si == NULL) {
-		kw_reply_rc(r, KW_E_NOMEM);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		si[i].rc = sign_params_of(&items[i], &si[i].params,
-					  &si[i].hash_set, &si[i].in,
-					  &si[i].in_len);
-		if (si[i].rc != KW_OK && !in.batch.set) {
-			kw_reply_error(r, 400, kw_rc_str(si[i].rc),
-				       sign_param_msg(si[i].rc));
-			goto out;
-		}
-	}
-	rc = kw_svc_key_sign(r->svc, &r->call, kw_req_partition(r),
-			     kw_req_param(r, 0), si, n);
-	if (rc != KW_OK) {
-		kw_reply_rc(r, rc);
-		goto out;
-	}
-	if (!in.batch.set) {
-		kw_reply_json(r, 200,
-			      json_pack("{s:o,s:I}", "signature",
-					kw_json_b64(si[0].sig, si[0].sig_len),
-					"key_version",
-					(json_int_t)si[0].version));
-		goto out;
-	}
-	out = json_array();
+	n = items_of(r, sign_item_set(&in.one), NULL, &in.batch, &in.one,
+		     (void **)&items, sizeof(*si), (void **)&si);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-			out, si[i].rc != KW_OK
-				     ? kw_json_item_error(si[i].rc)
-				     : json_pack("{s:o,s:I}", "signature",
-						 kw_json_b64(si[i].sig,
-							     si[i].sig_len),
-						 "key_version",
-						 (json_int_t)si[i].version));
-	kw_reply_json(r, 200, json_pack("{s:o}", "batch", out));
+		if (!sign_params_of(r, in.batch.set, &items[i], &si[i].params,
+				    &si[i].hash_set, &si[i].in, &si[i].in_len,
+				    &si[i].rc))
+			goto out;
+	if (n > 0)
+		reply_items(r,
+			    kw_svc_key_sign(r->svc, &r->call,
+					    kw_req_partition(r),
+					    kw_req_param(r, 0), si, n),
+			    in.batch.set, n, sign_result, si);
 out:
 	for (size_t i = 0; si != NULL && i < n; i++)
 		free(si[i].sig);
@@ -136,12 +159,13 @@ out:
 	kw_decoded_free(kw_sign_spec, KW_NFIELDS(kw_sign_spec), &in);
 }
 
-static json_t *verdict(kw_rc rc, uint32_t version)
+static json_t *verify_result(const void *svc, size_t i)
 {
-	if (rc != KW_OK && rc != KW_E_VERIFY)
-		return kw_json_item_error(rc);
-	return json_pack("{s:b,s:I}", "valid", rc == KW_OK, "key_version",
-			 (json_int_t)version);
+	const kw_svc_verify_item *it = (const kw_svc_verify_item *)svc + i;
+	if (it->rc != KW_OK && it->rc != KW_E_VERIFY)
+		return kw_json_item_error(it->rc);
+	return json_pack("{s:b,s:I}", "valid", it->rc == KW_OK, "key_version",
+			 (json_int_t)it->version);
 }
 
 void kw_h_verify(kw_req *r)
@@ -149,53 +173,28 @@ void kw_h_verify(kw_req *r)
 	kw_sign_req in = {0};
 	kw_sign_item *items = NULL;
 	kw_svc_verify_item *vi = NULL;
-	size_t n;
-	json_t *out;
-	kw_rc rc;
+	size_t n = 0;
 
 	if (!kw_req_decode(r, kw_verify_spec, KW_NFIELDS(kw_verify_spec), &in))
 		goto out;
-	n = items_of(r, sign_item_set(&in.one), &in.batch, &in.one,
-		     (void **)&items);
-	if (n == 0)
-		goto out;
-	if (!in.batch.set && !in.one.signature.set) {
-		kw_reply_error(r, 400, "missing_field",
-			       "signature is required");
-		goto out;
-	}
-	vi = calloc(n, sizeof(*vi));
-	if (vi == NULL) {
-		kw_reply_rc(r, KW_E_NOMEM);
-		goto out;
-	}
+	n = items_of(r, sign_item_set(&in.one),
+		     in.one.signature.set ? NULL : "signature", &in.batch,
+		     &in.one, (void **)&items, sizeof(*vi), (void **)&vi);
 	for (size_t i = 0; i < n; i++) {
-		vi[i].rc = sign_params_of(&items[i], &vi[i].params,
-					  &vi[i].hash_set, &vi[i].in,
-					  &vi[i].in_len);
+		if (!sign_params_of(r, in.batch.set, &items[i], &vi[i].params,
+				    &vi[i].hash_set, &vi[i].in, &vi[i].in_len,
+				    &vi[i].rc))
+			goto out;
 		vi[i].sig = items[i].signature.data;
 		vi[i].sig_len = items[i].signature.len;
 		vi[i].version = (uint32_t)items[i].key_version.v;
-		if (vi[i].rc != KW_OK && !in.batch.set) {
-			kw_reply_error(r, 400, kw_rc_str(vi[i].rc),
-				       sign_param_msg(vi[i].rc));
-			goto out;
-		}
 	}
-	rc = kw_svc_key_verify(r->svc, &r->call, kw_req_partition(r),
-			       kw_req_param(r, 0), vi, n);
-	if (rc != KW_OK) {
-		kw_reply_rc(r, rc);
-		goto out;
-	}
-	if (!in.batch.set) {
-		kw_reply_json(r, 200, verdict(vi[0].rc, vi[0].version));
-		goto out;
-	}
-	out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, verdict(vi[i].rc, vi[i].version));
-	kw_reply_json(r, 200, json_pack("{s:o}", "batch", out));
+	if (n > 0)
+		reply_items(r,
+			    kw_svc_key_verify(r->svc, &r->call,
+					      kw_req_partition(r),
+					      kw_req_param(r, 0), vi, n),
+			    in.batch.set, n, verify_result, vi);
 out:
 	free(vi);
 	kw_decoded_free(kw_verify_spec, KW_NFIELDS(kw_verify_spec), &in);
@@ -209,23 +208,33 @@ static bool enc_item_set(const kw_enc_item *it)
 	       it->oaep_hash != NULL || it->label.set;
 }
 
-/* KW_OK or KW_E_UNSUPPORTED (unknown OAEP hash). */
-static kw_rc enc_params_of(const kw_enc_item *it, kw_enc_params *p)
+/* An item's parameters; an unknown OAEP hash is KW_E_UNSUPPORTED (for a
+ * single request answered 400, and false returned). */
+static bool enc_params_of(kw_req *r, bool batch, const kw_enc_item *it,
+			  kw_enc_params *p, kw_rc *out_rc)
 {
 	memset(p, 0, sizeof(*p));
 	p->aad = it->aad.data;
 	p->aad_len = it->aad.len;
 	p->label = it->label.data;
 	p->label_len = it->label.len;
+	*out_rc = KW_OK;
 	if (it->oaep_hash != NULL &&
 	    (kw_hash_parse(it->oaep_hash, &p->oaep_hash) != KW_OK ||
 	     p->oaep_hash == KW_HASH_NONE))
-		return KW_E_UNSUPPORTED;
-	return KW_OK;
+		*out_rc = KW_E_UNSUPPORTED;
+	if (*out_rc != KW_OK && !batch) {
+		kw_reply_error(r, 400, "unsupported",
+			       "oaep_hash is sha1, sha224, sha256, sha384 or "
+			       "sha512");
+		return false;
+	}
+	return true;
 }
 
-static json_t *enc_result(const kw_svc_enc_item *it)
+static json_t *enc_result(const void *svc, size_t i)
 {
+	const kw_svc_enc_item *it = (const kw_svc_enc_item *)svc + i;
 	if (it->rc != KW_OK)
 		return kw_json_item_error(it->rc);
 	return json_pack("{s:o,s:I}", "ciphertext",
@@ -238,50 +247,27 @@ void kw_h_encrypt(kw_req *r)
 	kw_enc_req in = {0};
 	kw_enc_item *items = NULL;
 	kw_svc_enc_item *ei = NULL;
-	size_t n;
-	json_t *out;
-	kw_rc rc;
+	size_t n = 0;
 
 	if (!kw_req_decode(r, kw_encrypt_spec, KW_NFIELDS(kw_encrypt_spec),
 			   &in))
 		goto out;
-	n = items_of(r, enc_item_set(&in.one), &in.batch, &in.one,
-		     (void **)&items);
-	if (n == 0)
-		goto out;
-	if (!in.batch.set && in.one.plaintext == NULL) {
-		kw_reply_error(r, 400, "missing_field",
-			       "plaintext is required");
-		goto out;
-	}
-	ei = calloc(n, sizeof(*ei));
-	if (ei == NULL) {
-		kw_reply_rc(r, KW_E_NOMEM);
-		goto out;
-	}
+	n = items_of(r, enc_item_set(&in.one),
+		     in.one.plaintext != NULL ? NULL : "plaintext", &in.batch,
+		     &in.one, (void **)&items, sizeof(*ei), (void **)&ei);
 	for (size_t i = 0; i < n; i++) {
-		ei[i].rc = enc_params_of(&items[i], &ei[i].params);
+		if (!enc_params_of(r, in.batch.set, &items[i], &ei[i].params,
+				   &ei[i].rc))
+			goto out;
 		ei[i].pt = items[i].plaintext->data;
 		ei[i].pt_len = items[i].plaintext->len;
 	}
-	if (!in.batch.set && ei[0].rc != KW_OK) {
-		kw_reply_error(r, 400, "unsupported", "unknown oaep_hash");
-		goto out;
-	}
-	rc = kw_svc_key_encrypt(r->svc, &r->call, kw_req_partition(r),
-				kw_req_param(r, 0), ei, n);
-	if (rc != KW_OK) {
-		kw_reply_rc(r, rc);
-		goto out;
-	}
-	if (!in.batch.set) {
-		kw_reply_json(r, 200, enc_result(&ei[0]));
-		goto out;
-	}
-	out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, enc_result(&ei[i]));
-	kw_reply_json(r, 200, json_pack("{s:o}", "batch", out));
+	if (n > 0)
+		reply_items(r,
+			    kw_svc_key_encrypt(r->svc, &r->call,
+					       kw_req_partition(r),
+					       kw_req_param(r, 0), ei, n),
+			    in.batch.set, n, enc_result, ei);
 out:
 	for (size_t i = 0; ei != NULL && i < n; i++)
 		free(ei[i].ct);
@@ -289,8 +275,9 @@ out:
 	kw_decoded_free(kw_encrypt_spec, KW_NFIELDS(kw_encrypt_spec), &in);
 }
 
-static json_t *dec_result(const kw_svc_dec_item *it)
+static json_t *dec_result(const void *svc, size_t i)
 {
+	const kw_svc_dec_item *it = (const kw_svc_dec_item *)svc + i;
 	if (it->rc != KW_OK)
 		return kw_json_item_error(it->rc);
 	return json_pack("{s:o}", "plaintext",
@@ -302,51 +289,28 @@ void kw_h_decrypt(kw_req *r)
 	kw_enc_req in = {0};
 	kw_enc_item *items = NULL;
 	kw_svc_dec_item *di = NULL;
-	size_t n;
-	json_t *out;
-	kw_rc rc;
+	size_t n = 0;
 
 	if (!kw_req_decode(r, kw_decrypt_spec, KW_NFIELDS(kw_decrypt_spec),
 			   &in))
 		goto out;
-	n = items_of(r, enc_item_set(&in.one), &in.batch, &in.one,
-		     (void **)&items);
-	if (n == 0)
-		goto out;
-	if (!in.batch.set && !in.one.ciphertext.set) {
-		kw_reply_error(r, 400, "missing_field",
-			       "ciphertext is required");
-		goto out;
-	}
-	di = calloc(n, sizeof(*di));
-	if (di == NULL) {
-		kw_reply_rc(r, KW_E_NOMEM);
-		goto out;
-	}
+	n = items_of(r, enc_item_set(&in.one),
+		     in.one.ciphertext.set ? NULL : "ciphertext", &in.batch,
+		     &in.one, (void **)&items, sizeof(*di), (void **)&di);
 	for (size_t i = 0; i < n; i++) {
-		di[i].rc = enc_params_of(&items[i], &di[i].params);
+		if (!enc_params_of(r, in.batch.set, &items[i], &di[i].params,
+				   &di[i].rc))
+			goto out;
 		di[i].ct = items[i].ciphertext.data;
 		di[i].ct_len = items[i].ciphertext.len;
 		di[i].version = items[i].ciphertext.version;
 	}
-	if (!in.batch.set && di[0].rc != KW_OK) {
-		kw_reply_error(r, 400, "unsupported", "unknown oaep_hash");
-		goto out;
-	}
-	rc = kw_svc_key_decrypt(r->svc, &r->call, kw_req_partition(r),
-				kw_req_param(r, 0), di, n);
-	if (rc != KW_OK) {
-		kw_reply_rc(r, rc);
-		goto out;
-	}
-	if (!in.batch.set) {
-		kw_reply_json(r, 200, dec_result(&di[0]));
-		goto out;
-	}
-	out = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(out, dec_result(&di[i]));
-	kw_reply_json(r, 200, json_pack("{s:o}", "batch", out));
+	if (n > 0)
+		reply_items(r,
+			    kw_svc_key_decrypt(r->svc, &r->call,
+					       kw_req_partition(r),
+					       kw_req_param(r, 0), di, n),
+			    in.batch.set, n, dec_result, di);
 out:
 	for (size_t i = 0; di != NULL && i < n; i++)
 		kw_secret_free(di[i].pt);
@@ -489,11 +453,11 @@ void kw_h_datakey(kw_req *r)
 	params_in.aad = in.aad;
 	params_in.oaep_hash = in.oaep_hash;
 	params_in.label = in.label;
-	if ((in.type != NULL && kw_key_type_parse(in.type, &dk) != KW_OK) ||
-	    enc_params_of(&params_in, &p) != KW_OK) {
+	if (!enc_params_of(r, false, &params_in, &p, &rc))
+		goto out;
+	if (in.type != NULL && kw_key_type_parse(in.type, &dk) != KW_OK) {
 		kw_reply_error(r, 400, "unsupported",
-			       "type is aes-128 or aes-256; oaep_hash a SHA-2 "
-			       "name");
+			       "type is aes-128 or aes-256");
 		goto out;
 	}
 	rc = kw_svc_key_datakey(r->svc, &r->call, kw_req_partition(r),

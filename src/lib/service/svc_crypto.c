@@ -74,134 +74,143 @@ static void default_hash(const kw_key_info *k, kw_sign_params *p, bool set)
 						    : KW_HASH_SHA256;
 }
 
-kw_rc kw_svc_key_sign(kw_service *svc, kw_svc_call *c, const char *partition,
-		      const char *name, kw_svc_sign_item *items, size_t n)
+/* One item of a batch: runs it (unless the front end refused it already:
+ * rc not KW_OK on entry) and returns its result; *version is the key
+ * version it used. */
+typedef kw_rc (*item_fn)(kw_service *svc, const kw_key_info *k,
+			 const char *partition, void *items, size_t i,
+			 uint32_t *version);
+
+/*
+ * The common frame of sign, verify, encrypt and decrypt: authorise the use
+ * of the key once, run every item, and describe the batch in the audit
+ * event. KW_E_VERIFY counts as an answer (not a failure) when
+ * verify_is_answer.
+ */
+static kw_rc run_items(kw_service *svc, kw_svc_call *c, kw_op op,
+		       const char *partition, const char *name, void *items,
+		       size_t n, item_fn fn, bool verify_is_answer)
 {
 	kw_key_info *k = NULL;
 	size_t failed = 0;
 	uint32_t version = 0;
-	kw_rc rc =
-		svc_authorize_key(svc, c, KW_OP_KEY_SIGN, partition, name, &k);
+	kw_rc first = KW_OK;
+	kw_rc rc = svc_authorize_key(svc, c, op, partition, name, &k);
 
-	if (rc != KW_OK)
-		goto out;
-	rc = svc_quorum_gate(svc, c, KW_OP_KEY_SIGN, k, NULL, 0);
+	if (rc == KW_OK)
+		rc = svc_quorum_gate(svc, c, op, k, NULL, 0);
 	if (rc != KW_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		kw_svc_sign_item *it = &items[i];
-		if (it->rc != KW_OK) {
-			failed++; /* refused by the front end already */
-			continue;
-		}
-		default_hash(k, &it->params, it->hash_set);
-		it->rc = item_rc(kw_key_sign(
-			svc->keys, partition, k->name, 0, &it->params, it->in,
-			it->in_len, &it->sig, &it->sig_len, &it->version));
-		if (it->rc != KW_OK)
+		uint32_t v = 0;
+		kw_rc irc = fn(svc, k, partition, items, i, &v);
+		bool answer = irc == KW_OK ||
+			      (verify_is_answer && irc == KW_E_VERIFY);
+		if (!answer)
 			failed++;
 		else if (version == 0)
-			version = it->version;
+			version = v;
+		if (i == 0)
+			first = irc;
 	}
-	rc = items_done(c, n, failed, version, items[0].rc);
+	if (verify_is_answer && n == 1 &&
+	    (first == KW_OK || first == KW_E_VERIFY))
+		snprintf(c->ev.detail, sizeof(c->ev.detail), "{\"valid\":%s}",
+			 first == KW_OK ? "true" : "false");
+	rc = items_done(c, n, failed, version,
+			verify_is_answer && first == KW_E_VERIFY ? KW_OK
+								 : first);
 out:
 	kw_key_info_free(k);
 	return rc;
 }
 
-kw_rc kw_svc_key_verify(kw_service *svc, kw_svc_call *c, const char *partition,
-			const char *name, kw_svc_verify_item *items, size_t n)
+static kw_rc sign_one(kw_service *svc, const kw_key_info *k,
+		      const char *partition, void *items, size_t i,
+		      uint32_t *version)
 {
-	kw_key_info *k = NULL;
-	size_t failed = 0;
-	kw_rc rc = svc_authorize_key(svc, c, KW_OP_KEY_VERIFY, partition, name,
-				     &k);
+	kw_svc_sign_item *it = (kw_svc_sign_item *)items + i;
+	if (it->rc == KW_OK) {
+		default_hash(k, &it->params, it->hash_set);
+		it->rc = item_rc(kw_key_sign(
+			svc->keys, partition, k->name, 0, &it->params, it->in,
+			it->in_len, &it->sig, &it->sig_len, &it->version));
+	}
+	*version = it->version;
+	return it->rc;
+}
 
-	if (rc != KW_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		kw_svc_verify_item *it = &items[i];
-		if (it->rc != KW_OK) {
-			failed++; /* refused by the front end already */
-			continue;
-		}
+kw_rc kw_svc_key_sign(kw_service *svc, kw_svc_call *c, const char *partition,
+		      const char *name, kw_svc_sign_item *items, size_t n)
+{
+	return run_items(svc, c, KW_OP_KEY_SIGN, partition, name, items, n,
+			 sign_one, false);
+}
+
+static kw_rc verify_one(kw_service *svc, const kw_key_info *k,
+			const char *partition, void *items, size_t i,
+			uint32_t *version)
+{
+	kw_svc_verify_item *it = (kw_svc_verify_item *)items + i;
+	if (it->rc == KW_OK) {
 		default_hash(k, &it->params, it->hash_set);
 		it->version = consume_version(k, it->version);
 		it->rc = item_rc(kw_key_verify(
 			svc->keys, partition, k->name, it->version, &it->params,
 			it->in, it->in_len, it->sig, it->sig_len));
-		if (it->rc != KW_OK && it->rc != KW_E_VERIFY)
-			failed++;
 	}
+	*version = it->version;
+	return it->rc;
+}
+
+kw_rc kw_svc_key_verify(kw_service *svc, kw_svc_call *c, const char *partition,
+			const char *name, kw_svc_verify_item *items, size_t n)
+{
 	/* An invalid signature is an answer, not a failure. */
-	rc = items_done(c, n, failed, items[0].version,
-			items[0].rc == KW_E_VERIFY ? KW_OK : items[0].rc);
-	if (n == 1 && rc == KW_OK)
-		snprintf(c->ev.detail, sizeof(c->ev.detail), "{\"valid\":%s}",
-			 items[0].rc == KW_OK ? "true" : "false");
-out:
-	kw_key_info_free(k);
-	return rc;
+	return run_items(svc, c, KW_OP_KEY_VERIFY, partition, name, items, n,
+			 verify_one, true);
+}
+
+static kw_rc encrypt_one(kw_service *svc, const kw_key_info *k,
+			 const char *partition, void *items, size_t i,
+			 uint32_t *version)
+{
+	kw_svc_enc_item *it = (kw_svc_enc_item *)items + i;
+	if (it->rc == KW_OK)
+		it->rc = item_rc(kw_key_encrypt(
+			svc->keys, partition, k->name, &it->params, it->pt,
+			it->pt_len, &it->ct, &it->ct_len, &it->version));
+	*version = it->version;
+	return it->rc;
 }
 
 kw_rc kw_svc_key_encrypt(kw_service *svc, kw_svc_call *c, const char *partition,
 			 const char *name, kw_svc_enc_item *items, size_t n)
 {
-	kw_key_info *k = NULL;
-	size_t failed = 0;
-	uint32_t version = 0;
-	kw_rc rc = svc_authorize_key(svc, c, KW_OP_KEY_ENCRYPT, partition, name,
-				     &k);
+	return run_items(svc, c, KW_OP_KEY_ENCRYPT, partition, name, items, n,
+			 encrypt_one, false);
+}
 
-	if (rc != KW_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		kw_svc_enc_item *it = &items[i];
-		if (it->rc != KW_OK) {
-			failed++; /* refused by the front end already */
-			continue;
-		}
-		it->rc = item_rc(kw_key_encrypt(
-			svc->keys, partition, k->name, &it->params, it->pt,
-			it->pt_len, &it->ct, &it->ct_len, &it->version));
-		if (it->rc != KW_OK)
-			failed++;
-		else if (version == 0)
-			version = it->version;
+static kw_rc decrypt_one(kw_service *svc, const kw_key_info *k,
+			 const char *partition, void *items, size_t i,
+			 uint32_t *version)
+{
+	kw_svc_dec_item *it = (kw_svc_dec_item *)items + i;
+	if (it->rc == KW_OK) {
+		it->version = consume_version(k, it->version);
+		it->rc = item_rc(kw_key_decrypt(svc->keys, partition, k->name,
+						it->version, &it->params,
+						it->ct, it->ct_len, &it->pt));
 	}
-	rc = items_done(c, n, failed, version, items[0].rc);
-out:
-	kw_key_info_free(k);
-	return rc;
+	*version = it->version;
+	return it->rc;
 }
 
 kw_rc kw_svc_key_decrypt(kw_service *svc, kw_svc_call *c, const char *partition,
 			 const char *name, kw_svc_dec_item *items, size_t n)
 {
-	kw_key_info *k = NULL;
-	size_t failed = 0;
-	kw_rc rc = svc_authorize_key(svc, c, KW_OP_KEY_DECRYPT, partition, name,
-				     &k);
-
-	if (rc != KW_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		kw_svc_dec_item *it = &items[i];
-		if (it->rc != KW_OK) {
-			failed++; /* refused by the front end already */
-			continue;
-		}
-		it->version = consume_version(k, it->version);
-		it->rc = item_rc(kw_key_decrypt(svc->keys, partition, k->name,
-						it->version, &it->params,
-						it->ct, it->ct_len, &it->pt));
-		if (it->rc != KW_OK)
-			failed++;
-	}
-	rc = items_done(c, n, failed, items[0].version, items[0].rc);
-out:
-	kw_key_info_free(k);
-	return rc;
+	return run_items(svc, c, KW_OP_KEY_DECRYPT, partition, name, items, n,
+			 decrypt_one, false);
 }
 
 kw_rc kw_svc_key_mac(kw_service *svc, kw_svc_call *c, const char *partition,
