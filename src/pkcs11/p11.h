@@ -13,7 +13,9 @@
  *   conn.c     the pool of daemon connections, one request
  *   slot.c     slots and tokens, mechanisms, C_InitToken/InitPIN/SetPIN
  *   session.c  sessions, login, logout
- *   object.c   object handles, attributes
+ *   object.c   object handles, objects from the daemon's JSON
+ *   attr.c     attribute values, template matching, C_SetAttributeValue
+ *   names.c    labels as key names, curve parameters, public key DER
  *   find.c     C_FindObjects* (answered by the daemon's indexes)
  *   keygen.c   key generation, object creation and destruction
  *   mech.c     the mechanism table and mechanism parameters
@@ -368,6 +370,14 @@ bool p11_ec_params(kw_key_type t, bool ed_name, const uint8_t **out,
 /* The type named by DER EC parameters; *out_name for "edwards25519". */
 bool p11_ec_params_type(const uint8_t *p, size_t n, kw_key_type *out,
 			bool *out_name);
+/* The public parts of a DER SubjectPublicKeyInfo: RSA n and e, or the EC /
+ * Ed25519 point (in *a). malloc()ed; false if malformed. */
+bool p11_spki_parts(const uint8_t *der, size_t n, bool rsa, uint8_t **a,
+		    size_t *a_len, uint8_t **b, size_t *b_len);
+/* DER length octets of n (< 65536) into p; returns their count. */
+size_t p11_der_len(size_t n, uint8_t *p);
+/* Object h as session s may see it (the table lock held), or NULL. */
+p11_obj *p11_obj_visible(p11_module *m, p11_session *s, CK_OBJECT_HANDLE h);
 
 /* ---- find.c ---------------------------------------------------------------- */
 
