@@ -74,6 +74,7 @@ extern const kw_cli_noun kw_cli_noun_sys, kw_cli_noun_login, kw_cli_noun_logout,
 	kw_cli_noun_verify, kw_cli_noun_mac, kw_cli_noun_encrypt,
 	kw_cli_noun_decrypt, kw_cli_noun_datakey, kw_cli_noun_random;
 extern const kw_cli_noun kw_cli_noun_audit; /* cmd_audit.c */
+extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
 
 /* ---- parsed arguments (args.c) ------------------------------------------ */
 
