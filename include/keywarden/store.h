@@ -208,6 +208,11 @@ kw_rc kw_store_rec_put(kw_store_txn *t, const kw_store_rec *rec,
 		       uint64_t expected_version);
 kw_rc kw_store_rec_delete(kw_store_txn *t, uint32_t type, const char *id,
 			  uint64_t expected_version);
+/* Inserts a record copied from another store (a backup being restored)
+ * with its version as it was (>= 1), so sealed data whose identity binds
+ * the version still opens. The id must be new (KW_E_EXISTS), as must its
+ * lookup tag; otherwise as kw_store_rec_put (added for src/lib/backup). */
+kw_rc kw_store_rec_load(kw_store_txn *t, const kw_store_rec *rec);
 kw_rc kw_store_rec_list(kw_store_txn *t, uint32_t type, const uint8_t *group,
 			const char *after_id, size_t limit, kw_store_list_cb cb,
 			void *arg);

@@ -284,6 +284,22 @@ out:
 	return rc;
 }
 
+kw_rc kw_store_rec_load(kw_store_txn *t, const kw_store_rec *rec)
+{
+	kw_rc rc = txn_usable(t, true);
+	if (rc != KW_OK)
+		goto out;
+	rc = KW_E_INVALID;
+	if (rec == NULL || rec->version == 0 ||
+	    !rec_valid(rec, rec->version - 1))
+		goto out;
+	/* An insert (expected version 0) carrying the record's own version:
+	 * every backend's insert stores rec->version as given. */
+	rc = track(t, t->s->ops->rec_put(t->be_txn, rec, 0));
+out:
+	return rc;
+}
+
 kw_rc kw_store_rec_delete(kw_store_txn *t, uint32_t type, const char *id,
 			  uint64_t expected_version)
 {
