@@ -104,6 +104,24 @@ kw_rc kw_barrier_unseal(kw_barrier *b, const char *share, size_t share_len,
  * KW_E_STATE, KW_E_NOT_INITIALIZED, KW_E_STORAGE. */
 kw_rc kw_barrier_unseal_with_key(kw_barrier *b, const kw_secret *master);
 
+/* A copy of the master key, for the backup module only: a backup made for
+ * custodians carries it encrypted under the backup key, and a backup keyed
+ * by the master key is encrypted under keys derived from it. Never to be
+ * written anywhere else. KW_OK, KW_E_INVALID, KW_E_SEALED, KW_E_NOMEM. */
+kw_rc kw_barrier_master_export(kw_barrier *b, kw_secret **out);
+
+/*
+ * Splits the master key anew (a "rekey" of the shares; the master key and
+ * every record stay as they are): new N and M, a new split id, the metadata
+ * rewritten in one transaction; the old shares stop working. Used after a
+ * restore into a new instance, whose custodians hold other shares. Returns
+ * the N new share texts like kw_barrier_init. KW_OK, KW_E_INVALID (bad
+ * N/M), KW_E_SEALED, KW_E_CONFLICT (the metadata changed meanwhile),
+ * KW_E_STORAGE, KW_E_NOMEM, KW_E_CRYPTO.
+ */
+kw_rc kw_barrier_rekey(kw_barrier *b, unsigned shares, unsigned threshold,
+		       kw_secret ***out_shares);
+
 /* Forgets the shares given so far. */
 kw_rc kw_barrier_unseal_reset(kw_barrier *b);
 

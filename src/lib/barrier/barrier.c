@@ -540,3 +540,100 @@ kw_rc kw_barrier_derive_key(kw_barrier *b, const char *purpose, size_t len,
 out:
 	return rc;
 }
+
+kw_rc kw_barrier_master_export(kw_barrier *b, kw_secret **out)
+{
+	kw_rc rc = KW_E_INVALID;
+	const kw_barrier_keys *keys = NULL;
+
+	if (b == NULL || out == NULL)
+		goto out;
+	rc = kw_barrier_enter(b, &keys);
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_secret_from(keys->master->data, keys->master->len, out);
+	kw_barrier_leave(b);
+out:
+	return rc;
+}
+
+/* Replaces the metadata record with m (compare-and-swap on its version). */
+static kw_rc meta_replace(kw_store *s, const kw_barrier_meta *m)
+{
+	kw_rc rc = KW_E_INTERNAL;
+	kw_store_txn *t = NULL;
+	kw_secret *enc = NULL;
+	kw_store_rec cur, rec;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(&rec, 0, sizeof(rec));
+	rc = kw_barrier_meta_encode(m, &enc);
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_store_txn_begin(s, true, &t);
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_store_rec_get(t, KW_REC_META, KW_BARRIER_META_ID, &cur);
+	if (rc != KW_OK)
+		goto out;
+	rec.type = KW_REC_META;
+	strcpy(rec.id, KW_BARRIER_META_ID);
+	rec.version = cur.version + 1;
+	rec.data = enc->data;
+	rec.data_len = enc->len;
+	rc = kw_store_rec_put(t, &rec, cur.version);
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_store_txn_commit(t);
+	t = NULL;
+out:
+	kw_store_txn_abort(t);
+	kw_store_rec_clear(&cur);
+	kw_secret_free(enc);
+	return rc;
+}
+
+kw_rc kw_barrier_rekey(kw_barrier *b, unsigned shares, unsigned threshold,
+		       kw_secret ***out_shares)
+{
+	kw_rc rc = KW_E_INVALID;
+	const kw_barrier_keys *keys = NULL;
+	kw_secret **texts = NULL;
+	kw_barrier_meta m;
+	bool locked = false, entered = false;
+
+	if (b == NULL || out_shares == NULL || threshold < 1 ||
+	    threshold > shares || shares > KW_SHARES_MAX)
+		goto out;
+	pthread_mutex_lock(&b->unseal_mu);
+	locked = true;
+	rc = kw_barrier_enter(b, &keys);
+	if (rc != KW_OK)
+		goto out;
+	entered = true;
+	m = b->meta;
+	m.shares = shares;
+	m.threshold = threshold;
+	rc = kw_random(m.split_id, sizeof(m.split_id));
+	if (rc == KW_OK)
+		rc = kw_barrier_meta_kcv_make(keys->master, &m);
+	if (rc == KW_OK)
+		rc = init_shares(keys->master, &m, &texts);
+	if (rc == KW_OK)
+		rc = meta_replace(b->store, &m);
+	if (rc != KW_OK)
+		goto out;
+	b->meta = m;
+	progress_reset(b);
+	KW_LOG_INFO("master key split anew: %u shares, threshold %u", shares,
+		    threshold);
+	*out_shares = texts;
+	texts = NULL;
+out:
+	if (entered)
+		kw_barrier_leave(b);
+	if (locked)
+		pthread_mutex_unlock(&b->unseal_mu);
+	kw_barrier_shares_free(texts, shares);
+	return rc;
+}
