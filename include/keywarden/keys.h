@@ -160,6 +160,19 @@ kw_rc kw_key_create(kw_keys *ks, const kw_key_spec *spec, kw_key_info **out);
 kw_rc kw_key_import(kw_keys *ks, const kw_key_spec *spec,
 		    const kw_secret *material, kw_key_info **out);
 
+/*
+ * The private material of one version of an exportable key (version 0: the
+ * primary), as kw_ckey_private_export encodes it, for an approved export
+ * that wraps it at once (src/lib/backup/transfer.c; never returned
+ * unwrapped by any route). KW_E_DENIED if the key is not exportable;
+ * KW_E_STATE unless it is pre-active, active or disabled (a compromised,
+ * pending-destruction or destroyed key never leaves); KW_E_NOT_FOUND for a
+ * version it does not have. *out_version (optional) gets the version.
+ */
+kw_rc kw_key_export_material(kw_keys *ks, const char *partition,
+			     const char *name, uint32_t version,
+			     kw_secret **out, uint32_t *out_version);
+
 /* By name or by id ("k-..."). */
 kw_rc kw_key_get(kw_keys *ks, const char *partition, const char *name_or_id,
 		 kw_key_info **out);
