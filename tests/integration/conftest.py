@@ -20,7 +20,15 @@ import uuid
 
 import pytest
 
-from kwharness import ConfiguredInstance, DevInstance, free_port, write_tls_pair
+from kwharness import (ConfiguredInstance, DevInstance, free_port,
+                       stop_leftovers, write_tls_pair)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_daemons():
+    """Whatever a failing test left running is killed at the end."""
+    yield
+    stop_leftovers()
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,19 @@ class Client:
 # ---- the daemon --------------------------------------------------------------
 
 
+# Every daemon started in this process, so that none outlives the test run
+# (conftest.py stops the leftovers at the end of the session).
+STARTED = []
+
+
+def stop_leftovers():
+    """Kills (by pid) daemons a failed test left running."""
+    for d in STARTED:
+        if d.proc is not None and d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -229,6 +242,7 @@ class Daemon:
         self.proc = subprocess.Popen([str(KEYWARDEND)] + self.args,
                                      stdout=self._out, stderr=self._err,
                                      env=self.env, cwd=str(self.workdir))
+        STARTED.append(self)
         if wait:
             self.wait_ready()
         return self

@@ -259,7 +259,7 @@ def metric(inst, name):
 
 
 def test_2000_idle_connections(served, tenant):
-    raise_fd_limit(4500)
+    raise_fd_limit(2400)
     socks = []
     try:
         for _ in range(2000):
@@ -283,7 +283,7 @@ def test_2000_idle_connections(served, tenant):
 def test_slow_clients(served, tenant):
     """100 clients send their headers a byte at a time: the others are
     served meanwhile, and the slow ones get their answer at the end."""
-    raise_fd_limit(4500)
+    raise_fd_limit(2400)
     req = (b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n"
            b"X-Slow: " + b"s" * 20 + b"\r\n\r\n")
     socks = []
@@ -329,7 +329,7 @@ def test_idle_and_stalled_connections_are_closed(make_instance):
 
 
 def test_connection_limit(make_instance):
-    raise_fd_limit(4500)
+    raise_fd_limit(2400)
     inst = make_instance({"limits": {"max_connections": 20}})
     socks = []
     try:
