@@ -21,34 +21,40 @@ static bool time_arg(kw_req *r, const char *name, int64_t *out)
 	return false;
 }
 
+/* ?result= as a kw_audit_result (-1 when absent); answers 400 and
+ * returns false when it is not ok, denied or error. */
+static bool result_arg(kw_req *r, int *out)
+{
+	static const char *const names[] = {"ok", "denied", "error"};
+	const char *q = kw_req_query(r, "result");
+
+	*out = -1;
+	for (int i = 0; q != NULL && i < 3; i++)
+		if (strcmp(q, names[i]) == 0)
+			*out = i;
+	if (q == NULL || *out >= 0)
+		return true;
+	kw_reply_error(r, 400, "invalid_argument",
+		       "?result is ok, denied or error");
+	return false;
+}
+
 void kw_h_audit_read(kw_req *r)
 {
 	kw_audit_filter f = {.result = -1};
 	kw_audit_page page = {0};
 	uint64_t limit, after;
-	const char *res = kw_req_query(r, "result");
 	char cursor[24];
 	json_t *arr;
 	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL) ||
 	    !time_arg(r, "since", &f.since_ms) ||
-	    !time_arg(r, "until", &f.until_ms) ||
+	    !time_arg(r, "until", &f.until_ms) || !result_arg(r, &f.result) ||
 	    !kw_req_query_uint(r, "limit", 1, KW_AUDIT_READ_LIMIT_MAX, 100,
 			       &limit) ||
 	    !kw_req_query_uint(r, "cursor", 0, UINT64_MAX, 0, &after))
-		return;
-	if (res != NULL) {
-		static const char *const names[] = {"ok", "denied", "error"};
-		for (int i = 0; i < 3; i++)
-			if (strcmp(res, names[i]) == 0)
-				f.result = i;
-		if (f.result < 0) {
-			kw_reply_error(r, 400, "invalid_argument",
-				       "?result is ok, denied or error");
-			return;
-		}
-	}
+		goto out;
 	f.principal = kw_req_query(r, "principal");
 	f.partition = kw_req_query(r, "partition");
 	f.key = kw_req_query(r, "key");
@@ -58,7 +64,7 @@ void kw_h_audit_read(kw_req *r)
 	rc = kw_svc_audit_read(r->svc, &r->call, &f, &page);
 	if (rc != KW_OK) {
 		kw_reply_rc(r, rc);
-		return;
+		goto out;
 	}
 	arr = json_array();
 	for (size_t i = 0; i < page.count; i++)
@@ -69,6 +75,7 @@ void kw_h_audit_read(kw_req *r)
 		      json_pack("{s:o,s:o}", "entries", arr, "next_cursor",
 				page.next_after != 0 ? json_string(cursor)
 						     : json_null()));
+out:
 	kw_audit_page_clear(&page);
 }
 
@@ -83,13 +90,14 @@ void kw_h_audit_pubkey(kw_req *r)
 	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL))
-		return;
+		goto out;
 	rc = kw_svc_audit_pubkeys(r->svc, &r->call, &keys, &n);
 	if (rc != KW_OK) {
 		kw_reply_rc(r, rc);
-		return;
+		goto out;
 	}
 	arr = json_array();
+	/* "pem": every key, oldest first, for verifiers that take one file */
 	f = open_memstream(&all, &all_len);
 	for (size_t i = 0; i < n; i++) {
 		json_array_append_new(
@@ -105,6 +113,7 @@ void kw_h_audit_pubkey(kw_req *r)
 	kw_reply_json(r, 200,
 		      json_pack("{s:o,s:s}", "keys", arr, "pem",
 				all != NULL ? all : ""));
+out:
 	free(all);
 	kw_audit_pubkeys_free(keys, n);
 }

@@ -112,6 +112,38 @@ out:
 	free(policy);
 }
 
+/* The filters of GET /v1/keys; answers 400 and returns false when one is
+ * malformed. label (room for label_len) holds the label filter's text. */
+static bool filter_of(kw_req *r, kw_key_filter *f, char *label,
+		      size_t label_len)
+{
+	const char *q;
+	const char *bad = NULL;
+
+	if ((q = kw_req_query(r, "type")) != NULL &&
+	    kw_key_type_parse(q, &f->type) != KW_OK)
+		bad = "unknown ?type";
+	else if ((q = kw_req_query(r, "state")) != NULL &&
+		 kw_key_state_parse(q, &f->state) != KW_OK)
+		bad = "unknown ?state";
+	else if ((q = kw_req_query(r, "label")) != NULL &&
+		 (strchr(q, ':') == NULL || strlen(q) >= label_len))
+		bad = "?label is key:value";
+	if (bad != NULL) {
+		kw_reply_error(r, 400, "invalid_argument", bad);
+		return false;
+	}
+	f->name_prefix = kw_req_query(r, "prefix");
+	if (q != NULL) {
+		size_t colon = (size_t)(strchr(q, ':') - q);
+		snprintf(label, label_len, "%s", q);
+		label[colon] = '\0';
+		f->label_key = label;
+		f->label_value = label + colon + 1;
+	}
+	return true;
+}
+
 void kw_h_key_list(kw_req *r)
 {
 	kw_key_filter f = {0};
@@ -119,43 +151,20 @@ void kw_h_key_list(kw_req *r)
 	char *next = NULL;
 	size_t n = 0;
 	uint64_t limit;
-	const char *q;
 	char label[2 * KW_LABEL_MAX + 2];
 	json_t *arr;
 	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL) ||
-	    !kw_req_query_uint(r, "limit", 1, 1000, 100, &limit))
-		return;
-	if ((q = kw_req_query(r, "type")) != NULL &&
-	    kw_key_type_parse(q, &f.type) != KW_OK) {
-		kw_reply_error(r, 400, "invalid_argument", "unknown ?type");
-		return;
-	}
-	if ((q = kw_req_query(r, "state")) != NULL &&
-	    kw_key_state_parse(q, &f.state) != KW_OK) {
-		kw_reply_error(r, 400, "invalid_argument", "unknown ?state");
-		return;
-	}
-	f.name_prefix = kw_req_query(r, "prefix");
-	if ((q = kw_req_query(r, "label")) != NULL) {
-		const char *colon = strchr(q, ':');
-		if (colon == NULL || strlen(q) >= sizeof(label)) {
-			kw_reply_error(r, 400, "invalid_argument",
-				       "?label is key:value");
-			return;
-		}
-		snprintf(label, sizeof(label), "%s", q);
-		label[colon - q] = '\0';
-		f.label_key = label;
-		f.label_value = label + (colon - q) + 1;
-	}
+	    !kw_req_query_uint(r, "limit", 1, 1000, 100, &limit) ||
+	    !filter_of(r, &f, label, sizeof(label)))
+		goto out;
 	rc = kw_svc_key_list(r->svc, &r->call, kw_req_partition(r), &f,
 			     kw_req_query(r, "cursor"), (size_t)limit, &list,
 			     &n, &next);
 	if (rc != KW_OK) {
 		kw_reply_rc(r, rc);
-		return;
+		goto out;
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -164,6 +173,7 @@ void kw_h_key_list(kw_req *r)
 		r, 200,
 		json_pack("{s:o,s:o}", "keys", arr, "next_cursor",
 			  next != NULL ? json_string(next) : json_null()));
+out:
 	kw_key_list_free(list, n, next);
 }
 
@@ -319,33 +329,31 @@ void kw_h_key_public(kw_req *r)
 	kw_svc_pubkey p = {0};
 	uint64_t version;
 	const char *format = kw_req_query(r, "format");
+	bool jwk = format != NULL && strcmp(format, "jwk") == 0;
 	char kid[KW_ROUTE_PARAM_MAX + 16];
 	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL) ||
 	    !kw_req_query_uint(r, "version", 1, KW_KEY_VERSIONS_MAX, 0,
 			       &version))
-		return;
-	if (format != NULL && strcmp(format, "pem") != 0 &&
-	    strcmp(format, "jwk") != 0) {
+		goto out;
+	if (format != NULL && !jwk && strcmp(format, "pem") != 0) {
 		kw_reply_error(r, 400, "invalid_argument",
 			       "?format is pem or jwk");
-		return;
+		goto out;
 	}
 	rc = kw_svc_key_public(r->svc, &r->call, kw_req_partition(r),
 			       kw_req_param(r, 0), (uint32_t)version, &p);
 	if (rc != KW_OK) {
 		kw_reply_rc(r, rc);
-		return;
+		goto out;
 	}
 	snprintf(kid, sizeof(kid), "%s.v%u", r->call.ev.key, p.version);
-	if (format != NULL && strcmp(format, "jwk") == 0)
-		kw_reply_json(r, 200,
-			      json_pack("{s:o,s:I}", "jwk", jwk_of(&p, kid),
-					"version", (json_int_t)p.version));
-	else
-		kw_reply_json(r, 200,
-			      json_pack("{s:s,s:I}", "pem", p.pem, "version",
-					(json_int_t)p.version));
+	kw_reply_json(r, 200,
+		      jwk ? json_pack("{s:o,s:I}", "jwk", jwk_of(&p, kid),
+				      "version", (json_int_t)p.version)
+			  : json_pack("{s:s,s:I}", "pem", p.pem, "version",
+				      (json_int_t)p.version));
+out:
 	kw_svc_pubkey_clear(&p);
 }
