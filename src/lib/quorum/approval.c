@@ -264,7 +264,8 @@ typedef struct use_op {
 	kw_approval *a; /* out (also with KW_E_QUORUM_PENDING) */
 } use_op;
 
-/* Loads op->id for op->caller; KW_E_NOT_FOUND if not in scope. */
+/* Loads op->id for op->caller, in its state as of now; KW_E_NOT_FOUND if
+ * not in scope. */
 static kw_rc use_load(kw_quorum *q, kw_store_txn *t, use_op *op)
 {
 	kw_approval_free(op->a);
@@ -272,6 +273,8 @@ static kw_rc use_load(kw_quorum *q, kw_store_txn *t, use_op *op)
 	kw_rc rc = kw_quorum_rec_load(q, t, op->id, &op->a);
 	if (rc == KW_OK && !in_scope(op->a, op->caller))
 		rc = KW_E_NOT_FOUND;
+	if (rc == KW_OK)
+		effective_state(q, op->a);
 	if (rc == KW_E_NOT_FOUND)
 		why_set(op->why, "no such approval");
 	return rc;
@@ -300,7 +303,6 @@ static kw_rc consume_fn(kw_quorum *q, kw_store_txn *t, void *arg)
 	if (rc != KW_OK)
 		goto out;
 	kw_approval *a = op->a;
-	effective_state(q, a);
 	if (!is_requester(a, op->caller)) {
 		why_set(op->why, "only the requester may use an approval");
 		rc = KW_E_DENIED;
@@ -397,7 +399,6 @@ static kw_rc approve_fn(kw_quorum *q, kw_store_txn *t, void *arg)
 		return rc;
 	kw_approval *a = op->a;
 	kw_quorum_member me = member_of(op->caller);
-	effective_state(q, a);
 	if (a->state != KW_APPROVAL_PENDING)
 		return closed_rc(a, op->why);
 	if (is_requester(a, op->caller)) {
@@ -466,7 +467,6 @@ static kw_rc reject_fn(kw_quorum *q, kw_store_txn *t, void *arg)
 	if (rc != KW_OK)
 		return rc;
 	kw_approval *a = op->a;
-	effective_state(q, a);
 	if (a->state != KW_APPROVAL_PENDING && a->state != KW_APPROVAL_APPROVED)
 		return closed_rc(a, op->why);
 	if (!is_requester(a, op->caller) && !eligible(a, op->caller)) {
@@ -502,8 +502,6 @@ static kw_rc get_fn(kw_quorum *q, kw_store_txn *t, void *arg)
 	kw_rc rc = use_load(q, t, op);
 	if (rc == KW_OK && !kw_approval_visible(op->a, op->caller))
 		rc = KW_E_NOT_FOUND;
-	if (rc == KW_OK)
-		effective_state(q, op->a);
 	return rc;
 }
 

@@ -146,101 +146,93 @@ static kw_rc item_bool(const kw_tlv_item *it, bool *out)
 	return rc;
 }
 
-static kw_rc dec_member(const kw_tlv_item *outer, kw_quorum_member *m)
+/* Reads the items of d[0..n) with tags 1..max_tag, each through fn; a tag
+ * in `repeats` may come more than once, every tag in `required` must
+ * come. Anything else is KW_E_INTEGRITY (KW_E_NOMEM passes). */
+typedef kw_rc (*item_fn)(const kw_tlv_item *it, void *dst);
+static kw_rc dec_items(const uint8_t *d, size_t n, unsigned max_tag,
+		       uint32_t repeats, uint32_t required, item_fn fn,
+		       void *dst)
 {
 	kw_tlv_reader r;
 	kw_tlv_item it;
-	unsigned seen = 0;
+	uint32_t seen = 0;
 	kw_rc rc;
-	kw_tlv_reader_init(&r, outer->val, outer->len);
+
+	if (d == NULL)
+		return KW_E_INTEGRITY;
+	kw_tlv_reader_init(&r, d, n);
 	while ((rc = kw_tlv_next(&r, &it)) == KW_OK) {
-		if (it.tag < M_NAME || it.tag > M_SYSTEM ||
-		    (seen & (1u << it.tag)))
+		uint32_t bit = 1u << (it.tag & 31);
+		if (it.tag == 0 || it.tag > max_tag || (seen & bit & ~repeats))
 			return KW_E_INTEGRITY;
-		seen |= 1u << it.tag;
-		rc = it.tag == M_NAME
-			     ? kw_tlv_item_str(&it, m->name, KW_NAME_MAX)
-			     : item_bool(&it, &m->system);
+		seen |= bit;
+		rc = fn(&it, dst);
 		if (rc != KW_OK)
-			return KW_E_INTEGRITY;
+			return rc == KW_E_NOMEM ? rc : KW_E_INTEGRITY;
 	}
-	return rc == KW_E_NOT_FOUND && seen == 0x6 ? KW_OK : KW_E_INTEGRITY;
+	return rc == KW_E_NOT_FOUND && (seen & required) == required
+		       ? KW_OK
+		       : KW_E_INTEGRITY;
 }
 
-static kw_rc dec_factor(const kw_tlv_item *outer, kw_quorum_factor *f)
+#define TAGS(first, last) (((1u << ((last) + 1)) - 1) & ~((1u << (first)) - 1))
+
+static kw_rc member_item(const kw_tlv_item *it, void *dst)
 {
-	kw_tlv_reader r;
-	kw_tlv_item it;
-	unsigned seen = 0;
+	kw_quorum_member *m = dst;
+	return it->tag == M_NAME ? kw_tlv_item_str(it, m->name, KW_NAME_MAX)
+				 : item_bool(it, &m->system);
+}
+
+static kw_rc factor_item(const kw_tlv_item *it, void *dst)
+{
+	kw_quorum_factor *f = dst;
 	uint64_t v = 0;
 	kw_rc rc;
-	kw_tlv_reader_init(&r, outer->val, outer->len);
-	while ((rc = kw_tlv_next(&r, &it)) == KW_OK) {
-		if (it.tag < F_LEVEL || it.tag > F_TTL ||
-		    (it.tag != F_MEMBER && (seen & (1u << it.tag))))
+	switch (it->tag) {
+	case F_LEVEL:
+		rc = item_small(it, KW_QUORUM_KEY, &v);
+		f->level = (kw_quorum_level)v;
+		return rc == KW_OK && v == 0 ? KW_E_INTEGRITY : rc;
+	case F_GROUP:
+		return kw_tlv_item_str(it, f->group, KW_NAME_MAX);
+	case F_M:
+		rc = item_small(it, KW_QUORUM_M_MAX, &v);
+		f->m = (unsigned)v;
+		return rc == KW_OK && v == 0 ? KW_E_INTEGRITY : rc;
+	case F_MEMBER:
+		if (f->n_members >= KW_QUORUM_MEMBERS_MAX)
 			return KW_E_INTEGRITY;
-		seen |= 1u << it.tag;
-		switch (it.tag) {
-		case F_LEVEL:
-			rc = item_small(&it, KW_QUORUM_KEY, &v);
-			f->level = (kw_quorum_level)v;
-			break;
-		case F_GROUP:
-			rc = kw_tlv_item_str(&it, f->group, KW_NAME_MAX);
-			break;
-		case F_M:
-			rc = item_small(&it, KW_QUORUM_M_MAX, &v);
-			f->m = (unsigned)v;
-			break;
-		case F_MEMBER:
-			if (f->n_members >= KW_QUORUM_MEMBERS_MAX)
-				return KW_E_INTEGRITY;
-			rc = dec_member(&it, &f->members[f->n_members++]);
-			break;
-		case F_ROLES:
-			rc = item_small(&it, KW_ROLE_ALL_, &v);
-			f->roles = (uint32_t)v;
-			break;
-		default:
-			rc = item_small(&it, KW_QUORUM_TTL_MAX, &f->ttl_s);
-			break;
-		}
-		if (rc != KW_OK)
-			return KW_E_INTEGRITY;
+		return dec_items(it->val, it->len, M_SYSTEM, 0,
+				 TAGS(M_NAME, M_SYSTEM), member_item,
+				 &f->members[f->n_members++]);
+	case F_ROLES:
+		rc = item_small(it, KW_ROLE_ALL_, &v);
+		f->roles = (uint32_t)v;
+		return rc;
+	default:
+		return item_small(it, KW_QUORUM_TTL_MAX, &f->ttl_s);
 	}
-	/* every item but the members is required */
-	if (rc != KW_E_NOT_FOUND || (seen | (1u << F_MEMBER)) != 0x7e ||
-	    f->level < KW_QUORUM_GLOBAL || f->m == 0)
-		return KW_E_INTEGRITY;
-	return KW_OK;
 }
 
-static kw_rc dec_vote(const kw_tlv_item *outer, kw_approval_vote *v)
+static kw_rc vote_item(const kw_tlv_item *it, void *dst)
 {
-	kw_tlv_reader r;
-	kw_tlv_item it;
-	unsigned seen = 0;
-	uint64_t x = 0;
+	kw_approval_vote *v = dst;
+	uint64_t roles = 0;
 	kw_rc rc;
-	kw_tlv_reader_init(&r, outer->val, outer->len);
-	while ((rc = kw_tlv_next(&r, &it)) == KW_OK) {
-		if (it.tag < V_NAME || it.tag > V_AT || (seen & (1u << it.tag)))
-			return KW_E_INTEGRITY;
-		seen |= 1u << it.tag;
-		if (it.tag == V_NAME)
-			rc = kw_tlv_item_str(&it, v->who.name, KW_NAME_MAX);
-		else if (it.tag == V_SYSTEM)
-			rc = item_bool(&it, &v->who.system);
-		else if (it.tag == V_ROLES)
-			rc = item_small(&it, KW_ROLE_ALL_, &x);
-		else
-			rc = kw_tlv_item_i64(&it, &v->at);
-		if (it.tag == V_ROLES)
-			v->roles = (uint32_t)x;
-		if (rc != KW_OK)
-			return KW_E_INTEGRITY;
+	switch (it->tag) {
+	case V_NAME:
+		return kw_tlv_item_str(it, v->who.name, KW_NAME_MAX);
+	case V_SYSTEM:
+		return item_bool(it, &v->who.system);
+	case V_ROLES:
+		rc = item_small(it, KW_ROLE_ALL_, &roles);
+		v->roles = (uint32_t)roles;
+		return rc;
+	default:
+		return kw_tlv_item_i64(it, &v->at);
 	}
-	return rc == KW_E_NOT_FOUND && seen == 0x1e ? KW_OK : KW_E_INTEGRITY;
 }
 
 static kw_rc dec_bytes(const kw_tlv_item *it, uint8_t *out)
@@ -252,11 +244,15 @@ static kw_rc dec_bytes(const kw_tlv_item *it, uint8_t *out)
 }
 
 /* One top-level item into a. */
-static kw_rc dec_item(const kw_tlv_item *it, kw_approval *a)
+static kw_rc approval_item(const kw_tlv_item *it, void *dst)
 {
+	kw_approval *a = dst;
 	uint64_t v = 0;
 	kw_rc rc;
 	switch (it->tag) {
+	case T_FORMAT:
+		rc = kw_tlv_item_u64(it, &v);
+		return rc == KW_OK && v != REC_FORMAT ? KW_E_INTEGRITY : rc;
 	case T_ID:
 		return kw_tlv_item_str(it, a->id, KW_APPROVAL_ID_LEN);
 	case T_OP:
@@ -290,21 +286,23 @@ static kw_rc dec_item(const kw_tlv_item *it, kw_approval *a)
 	case T_FACTOR:
 		if (a->n_factors >= KW_QUORUM_FACTORS_MAX)
 			return KW_E_INTEGRITY;
-		return dec_factor(it, &a->factors[a->n_factors++]);
+		/* every item but the members is required */
+		return dec_items(it->val, it->len, F_TTL, 1u << F_MEMBER,
+				 TAGS(F_LEVEL, F_TTL) & ~(1u << F_MEMBER),
+				 factor_item, &a->factors[a->n_factors++]);
 	case T_VOTE:
 		if (a->n_votes >= KW_QUORUM_VOTES_MAX)
 			return KW_E_INTEGRITY;
-		return dec_vote(it, &a->votes[a->n_votes++]);
+		return dec_items(it->val, it->len, V_AT, 0, TAGS(V_NAME, V_AT),
+				 vote_item, &a->votes[a->n_votes++]);
 	case T_DECIDED_BY:
 		return kw_tlv_item_str(it, a->decided_by.name, KW_NAME_MAX);
 	case T_DECIDED_SYS:
 		return item_bool(it, &a->decided_by.system);
 	case T_DECIDED_AT:
 		return kw_tlv_item_i64(it, &a->decided_at);
-	case T_REASON:
-		return kw_tlv_item_str(it, a->reason, KW_QUORUM_REASON_MAX);
 	default:
-		return KW_E_INTEGRITY;
+		return kw_tlv_item_str(it, a->reason, KW_QUORUM_REASON_MAX);
 	}
 }
 
@@ -322,50 +320,25 @@ static void tally(kw_approval *a)
 
 kw_rc kw_quorum_rec_decode(const uint8_t *d, size_t n, kw_approval **out)
 {
-	kw_tlv_reader r;
-	kw_tlv_item it;
-	uint64_t format = 0;
-	uint32_t seen = 0;
-	kw_rc rc = KW_E_INTEGRITY;
+	const uint32_t repeats = (1u << T_FACTOR) | (1u << T_VOTE);
 	kw_approval *a = calloc(1, sizeof(*a));
+	kw_rc rc = KW_E_NOMEM;
 
 	if (a == NULL)
-		return KW_E_NOMEM;
-	if (d == NULL)
 		goto out;
-	kw_tlv_reader_init(&r, d, n);
-	if (kw_tlv_next(&r, &it) != KW_OK || it.tag != T_FORMAT ||
-	    kw_tlv_item_u64(&it, &format) != KW_OK || format != REC_FORMAT)
-		goto out;
-	while ((rc = kw_tlv_next(&r, &it)) == KW_OK) {
-		bool repeats = it.tag == T_FACTOR || it.tag == T_VOTE;
-		if (it.tag <= T_FORMAT || it.tag >= T_COUNT_ ||
-		    (!repeats && (seen & (1u << it.tag)))) {
-			rc = KW_E_INTEGRITY;
-			goto out;
-		}
-		seen |= 1u << it.tag;
-		rc = dec_item(&it, a);
-		if (rc == KW_E_NOMEM)
-			goto out;
-		if (rc != KW_OK) {
-			rc = KW_E_INTEGRITY;
-			goto out;
-		}
-	}
-	/* Every item is required but the factors and votes. */
-	uint32_t all = ((1u << T_COUNT_) - 1) & ~3u;
-	if (rc != KW_E_NOT_FOUND ||
-	    (seen | (1u << T_FACTOR) | (1u << T_VOTE)) != all ||
-	    a->n_factors == 0 || a->op == KW_QOP_NONE ||
-	    a->state < KW_APPROVAL_PENDING) {
+	/* every item is required but the factors and votes (at least one
+	 * factor, checked below) */
+	rc = dec_items(d, n, T_COUNT_ - 1, repeats,
+		       TAGS(T_FORMAT, T_COUNT_ - 1) & ~repeats, approval_item,
+		       a);
+	if (rc == KW_OK && (a->n_factors == 0 || a->op == KW_QOP_NONE ||
+			    a->state < KW_APPROVAL_PENDING))
 		rc = KW_E_INTEGRITY;
+	if (rc != KW_OK)
 		goto out;
-	}
 	tally(a);
 	*out = a;
 	a = NULL;
-	rc = KW_OK;
 out:
 	kw_approval_free(a);
 	return rc;

@@ -93,37 +93,25 @@ typedef struct rparse {
 	unsigned named; /* bit per op named by some rule so far */
 } rparse;
 
-static kw_rc rp_verr(rparse *p, const char *sep, const char *fmt, va_list ap)
-{
-	if (p->err != NULL && p->err_len > 0) {
-		int n = snprintf(p->err, p->err_len, "%s%s", p->where,
-				 p->where[0] != '\0' ? sep : "");
-		if (n >= 0 && (size_t)n < p->err_len)
-			vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
-	}
-	return KW_E_INVALID;
-}
-
-/* A message about a member: "<where>.<path>: ..." */
+/* "<where>.<path>: ..." for a message about a member ("rules[0].m: ..."),
+ * "<where>: ..." for one about the document (fmt starting ": "). */
 __attribute__((format(printf, 2, 3))) static kw_rc rp_err(rparse *p,
 							  const char *fmt, ...)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	kw_rc rc = rp_verr(p, ".", fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* A message about the document itself: "<where>: ..." */
-__attribute__((format(printf, 2, 3))) static kw_rc rp_top(rparse *p,
-							  const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	kw_rc rc = rp_verr(p, ": ", fmt, ap);
-	va_end(ap);
-	return rc;
+	bool top = strncmp(fmt, ": ", 2) == 0;
+	if (p->err != NULL && p->err_len > 0) {
+		int n = snprintf(p->err, p->err_len, "%s%s", p->where,
+				 p->where[0] != '\0' && !top ? "." : "");
+		if (top && p->where[0] == '\0')
+			fmt += 2;
+		if (n >= 0 && (size_t)n < p->err_len) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(p->err + n, p->err_len - (size_t)n, fmt, ap);
+			va_end(ap);
+		}
+	}
+	return KW_E_INVALID;
 }
 
 /* [A-Za-z0-9._-], 1..KW_NAME_MAX: the principal and group name rule. */
@@ -307,7 +295,7 @@ kw_rc kw_quorum_rules_check(const json_t *doc, kw_quorum_level level,
 	if (kw_quorum_level_name(level) == NULL)
 		return KW_E_INVALID;
 	if (!json_is_object(doc))
-		return rp_top(&p, "not a JSON object");
+		return rp_err(&p, ": not a JSON object");
 	json_object_foreach((json_t *)doc, key, v)
 	{
 		int64_t version;
@@ -319,12 +307,12 @@ kw_rc kw_quorum_rules_check(const json_t *doc, kw_quorum_level level,
 		else if (strcmp(key, "rules") == 0)
 			rules = v;
 		else
-			rc = rp_top(&p, "unknown field \"%.32s\"", key);
+			rc = rp_err(&p, ": unknown field \"%.32s\"", key);
 		if (rc != KW_OK)
 			return rc;
 	}
 	if (rules == NULL)
-		return rp_top(&p, "\"rules\" is missing");
+		return rp_err(&p, ": \"rules\" is missing");
 	if (!json_is_array(rules))
 		return rp_err(&p, "rules: not an array");
 	if (json_array_size(rules) > KW_QUORUM_RULES_MAX)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -14,57 +13,33 @@
 
 static int64_t qfx_clock(void *arg)
 {
-	return ((qfx *)arg)->now;
+	return *((qfx *)arg)->now;
 }
 
 int qfx_setup(void **state)
 {
 	qfx *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
-	f->backend = *state;
-	f->now = QFX_T0;
-	assert_int_equal(
-		kw_store_fault_new(kw_store_backend(f->backend), &f->fault),
-		KW_OK);
-	if (strcmp(f->backend, "sqlite") == 0) {
-		snprintf(f->dir, sizeof(f->dir), "/tmp/kwquorum-XXXXXX");
-		assert_non_null(mkdtemp(f->dir));
-		snprintf(f->path, sizeof(f->path), "%s/q.db", f->dir);
-	}
-	kw_store_config cfg = {.backend = f->backend,
-			       .path = f->dir[0] ? f->path : NULL};
-	assert_int_equal(kw_store_fault_open(f->fault, &cfg, &f->store), KW_OK);
-	assert_int_equal(kw_barrier_open(f->store, &f->b), KW_OK);
-	assert_int_equal(kw_barrier_init(f->b, 1, 1, &f->shares), KW_OK);
+	void *base = *state;
+	assert_int_equal(afx_setup(&base), 0);
+	f->base = base;
+	f->fault = f->base->fault;
+	f->store = f->base->store;
+	f->b = f->base->b;
+	f->now = &f->base->now;
 	kw_quorum_config qc = {.now = qfx_clock, .now_arg = f};
 	assert_int_equal(kw_quorum_open(f->b, f->store, &qc, &f->q), KW_OK);
 	*state = f;
 	return 0;
 }
 
-static void unlink_suffix(const qfx *f, const char *suffix)
-{
-	char p[160];
-	snprintf(p, sizeof(p), "%s%s", f->path, suffix);
-	unlink(p);
-}
-
 int qfx_teardown(void **state)
 {
 	qfx *f = *state;
+	void *base = f->base;
 	kw_quorum_free(f->q);
-	kw_barrier_free(f->b);
-	kw_store_close(f->store);
-	kw_barrier_shares_free(f->shares, 1);
-	kw_store_fault_free(f->fault);
-	if (f->dir[0] != '\0') {
-		unlink_suffix(f, "");
-		unlink_suffix(f, "-wal");
-		unlink_suffix(f, "-shm");
-		rmdir(f->dir);
-	}
 	free(f);
-	return 0;
+	return afx_teardown(&base);
 }
 
 kw_caller qfx_caller(const char *partition, const char *name, uint32_t roles)

@@ -4,31 +4,28 @@
 #define KW_TESTS_QUORUM_FIXTURE_H
 
 /*
- * A kw_quorum over an initialised, unsealed barrier on a fresh store (mem,
- * or sqlite in a temporary directory, opened through the fault injector),
- * with a clock the test moves. Callers are plain kw_caller values. Every
- * helper asserts success with cmocka.
+ * A kw_quorum on the auth tests' instance (tests/unit/auth/fixture.h: an
+ * initialised, unsealed barrier on a fresh mem or sqlite store opened
+ * through the fault injector, with a clock the test moves). Callers are
+ * plain kw_caller values. Every helper asserts success with cmocka.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../auth/fixture.h"
 #include "keywarden/quorum.h"
-#include "store_fault.h"
 
-#define QFX_T0 1700000000 /* the clock at setup */
+#define QFX_T0 AFX_T0 /* the clock at setup */
 
 typedef struct qfx {
-	const char *backend;
-	kw_store_fault *fault;
-	char dir[64];
-	char path[128];
-	kw_store *store;
-	kw_barrier *b;
+	afx *base;	       /* owns store, barrier, fault injector, clock */
+	kw_store_fault *fault; /* = base->fault */
+	kw_store *store;       /* = base->store */
+	kw_barrier *b;	       /* = base->b */
+	int64_t *now;	       /* = &base->now: the clock both see */
 	kw_quorum *q;
-	kw_secret **shares;
-	int64_t now;
 } qfx;
 
 int qfx_setup(void **state);

@@ -310,11 +310,11 @@ static void test_expiry(void **state)
 	kw_quorum_request r = qfx_req(KW_QOP_KEY_DESTROY, &p.so, P, "k1", NULL);
 	kw_approval *req = qfx_park(f, &r);
 	assert_int_equal(qfx_approve(f, &p.c1, req->id), KW_OK);
-	f->now += 599;
+	*f->now += 599;
 	assert_int_equal(kw_quorum_expire_due(f->q, 3600, NULL, NULL, &n),
 			 KW_OK);
 	assert_int_equal(n, 0);
-	f->now += 1;
+	*f->now += 1;
 	/* reads as expired at once; a late vote does not count */
 	a = qfx_get(f, &p.c2, req->id);
 	assert_int_equal(a->state, KW_APPROVAL_EXPIRED);
@@ -336,12 +336,12 @@ static void test_expiry(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(expired_seen, 1);
 	/* the clock going back does not revive it: it is stored expired */
-	f->now = QFX_T0;
+	*f->now = QFX_T0;
 	a = qfx_get(f, &p.c2, req->id);
 	assert_int_equal(a->state, KW_APPROVAL_EXPIRED);
 	kw_approval_free(a);
 	/* finished records go after the retention period */
-	f->now = QFX_T0 + 600 + 3601;
+	*f->now = QFX_T0 + 600 + 3601;
 	assert_int_equal(kw_quorum_expire_due(f->q, 3600, NULL, NULL, &n),
 			 KW_OK);
 	assert_int_equal(kw_quorum_request_get(f->q, &p.c2, req->id, &a),
@@ -400,7 +400,7 @@ static void test_list(void **state)
 	assert_int_equal(n, 1);
 	kw_approval_list_free(list, n, next);
 	/* by state */
-	f->now += 600;
+	*f->now += 600;
 	assert_int_equal(kw_quorum_request_list(f->q, &p.c2, P,
 						KW_APPROVAL_EXPIRED, NULL, 100,
 						&list, &n, &next),

@@ -137,7 +137,7 @@ static void test_pending_rejected_expired(void **state)
 	assert_non_null(strstr(why, "is rejected"));
 	kw_approval_free(p);
 	/* approved, then expired before its use */
-	f->now += 600;
+	*f->now += 600;
 	assert_int_equal(consume(f, &x.req, x.a->id, why), KW_E_STATE);
 	assert_non_null(strstr(why, "is expired"));
 	kw_approval_free(x.a);
