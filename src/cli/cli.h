@@ -75,6 +75,7 @@ extern const kw_cli_noun kw_cli_noun_sys, kw_cli_noun_login, kw_cli_noun_logout,
 	kw_cli_noun_decrypt, kw_cli_noun_datakey, kw_cli_noun_random;
 extern const kw_cli_noun kw_cli_noun_audit; /* cmd_audit.c */
 extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
+extern const kw_cli_noun kw_cli_noun_agent;    /* cmd_agent.c */
 
 /* ---- parsed arguments (args.c) ------------------------------------------ */
 
