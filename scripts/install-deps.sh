@@ -16,6 +16,7 @@ PKGS="
   python3 python3-pytest python3-cryptography python3-requests python3-pykcs11
   curl opensc gnutls-bin libengine-pkcs11-openssl osslsigncode openssh-client
   softhsm2 swtpm swtpm-tools tpm2-tools procps
+  tpm2-openssl
   libnss3-dev
 "
 
