@@ -23,6 +23,7 @@
 
 #include "../crypto/common.h"
 #include "crypto/pki.h"
+#include "helpers.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -98,44 +99,18 @@ static cert issue(kw_ckey *subject_key, const char *cn, kw_ckey *issuer_key,
 	return c;
 }
 
-static X509 *x509_of(const cert *c)
-{
-	const unsigned char *p = c->der;
-	X509 *x = d2i_X509(NULL, &p, (long)c->len);
-	assert_non_null(x);
-	return x;
-}
-
 /* OpenSSL's verdict on leaf with the intermediate untrusted and the root
- * trusted, under purpose (0: default), with crl if not NULL. */
+ * trusted, under purpose (0: default), with a DER CRL if crl is not NULL. */
 static int openssl_verify(const cert *root, const cert *mid, const cert *leaf,
-			  int purpose, X509_CRL *crl)
+			  int purpose, const cert *crl)
 {
-	X509_STORE *st = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	X509 *r = x509_of(root), *m = mid ? x509_of(mid) : NULL,
-	     *l = x509_of(leaf);
-	int ok;
+	const uint8_t *m = mid != NULL ? mid->der : NULL;
+	size_t ml = mid != NULL ? mid->len : 0;
+	const uint8_t *c = crl != NULL ? crl->der : NULL;
+	size_t cl = crl != NULL ? crl->len : 0;
 
-	assert_true(X509_STORE_add_cert(st, r));
-	if (m != NULL)
-		sk_X509_push(untrusted, m);
-	if (crl != NULL) {
-		assert_true(X509_STORE_add_crl(st, crl));
-		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
-	}
-	assert_true(X509_STORE_CTX_init(ctx, st, l, untrusted));
-	if (purpose != 0)
-		X509_STORE_CTX_set_purpose(ctx, purpose);
-	ok = X509_verify_cert(ctx);
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_free(r);
-	X509_free(l);
-	ERR_clear_error();
-	return ok;
+	return h_verify(root->der, root->len, &m, &ml, mid != NULL, leaf->der,
+			leaf->len, purpose, &c, &cl, crl != NULL);
 }
 
 /* ---- certificates ------------------------------------------------------- */
@@ -288,64 +263,6 @@ static void test_cert_refusals(void **state)
 
 /* ---- requests -------------------------------------------------------------- */
 
-/* A CSR made with OpenSSL's API for a fresh key of group ("P-256") or RSA
- * bits; with SANs, EKUs, KU, CA when asked. */
-static uint8_t *make_csr(EVP_PKEY *pk, bool exts, size_t *len)
-{
-	X509_REQ *r = X509_REQ_new();
-	X509_NAME *n = X509_NAME_new();
-	STACK_OF(X509_EXTENSION) *sk = sk_X509_EXTENSION_new_null();
-	X509V3_CTX ctx;
-	unsigned char *der = NULL;
-	int dl;
-
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-				   (const unsigned char *)"host.example.com",
-				   -1, -1, 0);
-	X509_REQ_set_subject_name(r, n);
-	X509_REQ_set_pubkey(r, pk);
-	if (exts) {
-		X509V3_set_ctx(&ctx, NULL, NULL, r, NULL, 0);
-		sk_X509_EXTENSION_push(
-			sk,
-			X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-					    "DNS:host.example.com,IP:"
-					    "2001:db8::1,email:a@"
-					    "example.com,URI:spiffe://"
-					    "example.com/x"));
-		sk_X509_EXTENSION_push(
-			sk, X509V3_EXT_conf_nid(NULL, &ctx, NID_ext_key_usage,
-						"serverAuth,codeSigning,1.2.3."
-						"4"));
-		sk_X509_EXTENSION_push(
-			sk,
-			X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
-					    "digitalSignature,keyCertSign"));
-		sk_X509_EXTENSION_push(
-			sk,
-			X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-					    "CA:TRUE"));
-		sk_X509_EXTENSION_push(
-			sk, X509V3_EXT_conf_nid(NULL, &ctx,
-						NID_netscape_comment, "hi"));
-		X509_REQ_add_extensions(r, sk);
-	}
-	assert_true(X509_REQ_sign(r, pk,
-				  EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519
-					  ? NULL
-					  : EVP_sha256()) > 0);
-	dl = i2d_X509_REQ(r, &der);
-	assert_true(dl > 0);
-	uint8_t *out = malloc((size_t)dl);
-	memcpy(out, der, (size_t)dl);
-	*len = (size_t)dl;
-	OPENSSL_free(der);
-	sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free);
-	X509_NAME_free(n);
-	X509_REQ_free(r);
-	return out;
-}
-
 static void test_csr_parse(void **state)
 {
 	EVP_PKEY *pk = EVP_EC_gen("P-256");
@@ -354,7 +271,11 @@ static void test_csr_parse(void **state)
 	kw_csr *c = NULL;
 
 	(void)state;
-	der = make_csr(pk, true, &len);
+	der = h_csr(pk, "host.example.com",
+		    "DNS:host.example.com,IP:2001:db8::1,email:a@example.com,"
+		    "URI:spiffe://example.com/x",
+		    "digitalSignature,keyCertSign",
+		    "serverAuth,codeSigning,1.2.3.4", true, &len);
 	assert_int_equal(kw_csr_parse(der, len, &c), KW_OK);
 	assert_int_equal(c->key_type, KW_KEY_EC_P256);
 	assert_int_equal(c->subject.n, 1);
@@ -366,7 +287,7 @@ static void test_csr_parse(void **state)
 	assert_true(c->has_ku);
 	assert_int_equal(c->ku, KW_KU_DIGITAL_SIGNATURE | KW_KU_KEY_CERT_SIGN);
 	assert_true(c->ca);
-	assert_int_equal(c->n_other_ext, 1);
+	assert_int_equal(c->n_other_ext, 0);
 	kw_csr_free(c);
 	c = NULL;
 
@@ -438,10 +359,10 @@ static void test_csr_key_types(void **state)
 	kw_csr *c = NULL;
 
 	(void)state;
-	der = make_csr(small, false, &len);
+	der = h_csr(small, "x", NULL, NULL, NULL, false, &len);
 	assert_int_equal(kw_csr_parse(der, len, &c), KW_E_UNSUPPORTED);
 	free(der);
-	der = make_csr(k1, false, &len);
+	der = h_csr(k1, "x", NULL, NULL, NULL, false, &len);
 	assert_int_equal(kw_csr_parse(der, len, &c), KW_OK);
 	assert_int_equal(c->key_type, KW_KEY_EC_P521);
 	kw_csr_free(c);
@@ -492,11 +413,8 @@ static void test_crl(void **state)
 					  time(NULL) + 3600, NULL, 0, &der,
 					  &len),
 			 KW_OK);
-	p = der;
-	crl = d2i_X509_CRL(NULL, &p, (long)len);
-	assert_non_null(crl);
-	assert_int_equal(openssl_verify(&root, NULL, &leaf, 0, crl), 1);
-	X509_CRL_free(crl);
+	cert c = {der, len};
+	assert_int_equal(openssl_verify(&root, NULL, &leaf, 0, &c), 1);
 	free(der);
 
 	assert_int_equal(kw_x509_crl_sign(&s, 7, time(NULL) - 60,
@@ -514,9 +432,10 @@ static void test_crl(void **state)
 	reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL);
 	assert_int_equal(ASN1_ENUMERATED_get(reason), 1);
 	ASN1_ENUMERATED_free(reason);
-	/* the leaf (serial 4a010203) is revoked: the chain fails */
-	assert_int_equal(openssl_verify(&root, NULL, &leaf, 0, crl), 0);
 	X509_CRL_free(crl);
+	/* the leaf (serial 4a010203) is revoked: the chain fails */
+	c = (cert){der, len};
+	assert_int_equal(openssl_verify(&root, NULL, &leaf, 0, &c), 0);
 	free(der);
 
 	e[0].reason = (kw_crl_reason)7; /* unused in RFC 5280 */
@@ -533,29 +452,6 @@ static void test_crl(void **state)
 }
 
 /* ---- CMS ----------------------------------------------------------------- */
-
-static int cms_verify(const uint8_t *sig, size_t len, const cert *root,
-		      const char *content)
-{
-	BIO *in = BIO_new_mem_buf(sig, (int)len);
-	BIO *data = BIO_new_mem_buf(content, -1);
-	CMS_ContentInfo *cms = d2i_CMS_bio(in, NULL);
-	X509_STORE *st = X509_STORE_new();
-	X509 *r = x509_of(root);
-	int ok;
-
-	assert_non_null(cms);
-	X509_STORE_add_cert(st, r);
-	X509_STORE_set_purpose(st, X509_PURPOSE_ANY);
-	ok = CMS_verify(cms, NULL, st, data, NULL, CMS_BINARY);
-	CMS_ContentInfo_free(cms);
-	X509_STORE_free(st);
-	X509_free(r);
-	BIO_free(in);
-	BIO_free(data);
-	ERR_clear_error();
-	return ok;
-}
 
 static void cms_case(kw_key_type ct, kw_hash h)
 {
@@ -579,9 +475,13 @@ static void cms_case(kw_key_type ct, kw_hash h)
 	assert_int_equal(kw_cms_sign_digest(&s, &chain, 1, h, dg, dl,
 					    time(NULL), &sig, &sl),
 			 KW_OK);
-	assert_int_equal(cms_verify(sig, sl, &root, file), 1);
 	assert_int_equal(
-		cms_verify(sig, sl, &root, "release-1.0.tar.gz contentS"), 0);
+		h_cms_verify(sig, sl, root.der, root.len, file, strlen(file)),
+		1);
+	assert_int_equal(h_cms_verify(sig, sl, root.der, root.len,
+				      "release-1.0.tar.gz contentS",
+				      strlen(file)),
+			 0);
 	free(sig);
 	free(root.der);
 	free(mid.der);
@@ -643,74 +543,6 @@ static void test_cms_refusals(void **state)
 
 /* ---- time stamps ----------------------------------------------------------- */
 
-static uint8_t *ts_query(const EVP_MD *md, const uint8_t *dg, bool nonce,
-			 bool cert_req, const char *policy, size_t *len)
-{
-	TS_REQ *r = TS_REQ_new();
-	TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
-	X509_ALGOR *alg = X509_ALGOR_new();
-	ASN1_INTEGER *n = ASN1_INTEGER_new();
-	unsigned char *der = NULL;
-	int dl;
-
-	X509_ALGOR_set_md(alg, md);
-	TS_MSG_IMPRINT_set_algo(mi, alg);
-	TS_MSG_IMPRINT_set_msg(mi, (unsigned char *)dg, EVP_MD_get_size(md));
-	TS_REQ_set_version(r, 1);
-	TS_REQ_set_msg_imprint(r, mi);
-	if (nonce) {
-		ASN1_INTEGER_set_uint64(n, 0x1122334455667788ULL);
-		TS_REQ_set_nonce(r, n);
-	}
-	if (policy != NULL) {
-		ASN1_OBJECT *o = OBJ_txt2obj(policy, 1);
-		TS_REQ_set_policy_id(r, o);
-		ASN1_OBJECT_free(o);
-	}
-	TS_REQ_set_cert_req(r, cert_req);
-	dl = i2d_TS_REQ(r, &der);
-	assert_true(dl > 0);
-	uint8_t *out = malloc((size_t)dl);
-	memcpy(out, der, (size_t)dl);
-	*len = (size_t)dl;
-	OPENSSL_free(der);
-	ASN1_INTEGER_free(n);
-	X509_ALGOR_free(alg);
-	TS_MSG_IMPRINT_free(mi);
-	TS_REQ_free(r);
-	return out;
-}
-
-static int ts_verify(const uint8_t *q, size_t ql, const uint8_t *resp,
-		     size_t rl, const cert *root, const cert *tsa)
-{
-	const unsigned char *p = q, *pr = resp;
-	TS_REQ *req = d2i_TS_REQ(NULL, &p, (long)ql);
-	TS_RESP *r = d2i_TS_RESP(NULL, &pr, (long)rl);
-	TS_VERIFY_CTX *ctx = TS_REQ_to_TS_VERIFY_CTX(req, NULL);
-	X509_STORE *st = X509_STORE_new();
-	X509 *x = x509_of(root);
-	STACK_OF(X509) *certs = sk_X509_new_null();
-	int ok;
-
-	assert_non_null(r);
-	X509_STORE_add_cert(st, x);
-	TS_VERIFY_CTX_set_store(ctx, st);
-	if (tsa != NULL) {
-		sk_X509_push(certs, x509_of(tsa));
-		TS_VERIFY_CTX_set_certs(ctx, certs);
-	} else {
-		sk_X509_free(certs);
-	}
-	ok = TS_RESP_verify_response(ctx, r);
-	TS_VERIFY_CTX_free(ctx);
-	TS_RESP_free(r);
-	TS_REQ_free(req);
-	X509_free(x);
-	ERR_clear_error();
-	return ok;
-}
-
 static void test_tsa(void **state)
 {
 	kw_ckey *rk = t_key(KW_KEY_EC_P256), *tk = t_key(KW_KEY_RSA_2048);
@@ -730,7 +562,7 @@ static void test_tsa(void **state)
 	(void)state;
 	memset(dg, 0xab, sizeof(dg));
 	/* with certificates in the token */
-	q = ts_query(EVP_sha256(), dg, true, true, NULL, &ql);
+	q = h_ts_query(EVP_sha256(), dg, true, true, NULL, &ql);
 	assert_int_equal(kw_ts_req_parse(q, ql, &req), KW_OK);
 	assert_int_equal(req.hash, KW_HASH_SHA256);
 	assert_true(req.has_nonce);
@@ -740,35 +572,40 @@ static void test_tsa(void **state)
 					 serial, sizeof(serial), time(NULL), 1,
 					 &resp, &rl),
 			 KW_OK);
-	assert_int_equal(ts_verify(q, ql, resp, rl, &root, NULL), 1);
+	assert_int_equal(
+		h_ts_verify(q, ql, resp, rl, root.der, root.len, NULL, 0), 1);
 	free(resp);
 	/* a different nonce in the verifier's request: refused */
 	free(q);
-	q = ts_query(EVP_sha256(), dg, false, true, NULL, &ql);
+	q = h_ts_query(EVP_sha256(), dg, false, true, NULL, &ql);
 	uint8_t *q2 = NULL;
 	size_t q2l = 0;
-	q2 = ts_query(EVP_sha256(), dg, true, true, NULL, &q2l);
+	q2 = h_ts_query(EVP_sha256(), dg, true, true, NULL, &q2l);
 	assert_int_equal(kw_ts_req_parse(q, ql, &req), KW_OK);
 	assert_int_equal(kw_ts_resp_sign(&req, &s, NULL, 0, "1.3.6.1.4.1.1.1",
 					 serial, 2, time(NULL), 1, &resp, &rl),
 			 KW_OK);
-	assert_int_equal(ts_verify(q, ql, resp, rl, &root, NULL), 1);
-	assert_int_equal(ts_verify(q2, q2l, resp, rl, &root, NULL), 0);
+	assert_int_equal(
+		h_ts_verify(q, ql, resp, rl, root.der, root.len, NULL, 0), 1);
+	assert_int_equal(
+		h_ts_verify(q2, q2l, resp, rl, root.der, root.len, NULL, 0), 0);
 	free(resp);
 	free(q2);
 	/* without certificates: the verifier brings the TSA's */
 	free(q);
-	q = ts_query(EVP_sha512(), dg, true, false, "1.3.6.1.4.1.1.1", &ql);
+	q = h_ts_query(EVP_sha512(), dg, true, false, "1.3.6.1.4.1.1.1", &ql);
 	assert_int_equal(kw_ts_req_parse(q, ql, &req), KW_OK);
 	assert_string_equal(req.policy, "1.3.6.1.4.1.1.1");
 	assert_int_equal(kw_ts_resp_sign(&req, &s, NULL, 0, "1.3.6.1.4.1.1.1",
 					 serial, 16, time(NULL), 1, &resp, &rl),
 			 KW_OK);
-	assert_int_equal(ts_verify(q, ql, resp, rl, &root, &tsa), 1);
+	assert_int_equal(h_ts_verify(q, ql, resp, rl, root.der, root.len,
+				     tsa.der, tsa.len),
+			 1);
 	free(resp);
 	free(q);
 	/* SHA-1 imprints are refused */
-	q = ts_query(EVP_sha1(), dg, false, false, NULL, &ql);
+	q = h_ts_query(EVP_sha1(), dg, false, false, NULL, &ql);
 	assert_int_equal(kw_ts_req_parse(q, ql, &req), KW_E_UNSUPPORTED);
 	assert_int_equal(kw_ts_req_parse(q, ql - 1, &req), KW_E_INVALID);
 	free(q);
