@@ -74,6 +74,7 @@ extern const kw_cli_noun kw_cli_noun_sys, kw_cli_noun_login, kw_cli_noun_logout,
 	kw_cli_noun_verify, kw_cli_noun_mac, kw_cli_noun_encrypt,
 	kw_cli_noun_decrypt, kw_cli_noun_datakey, kw_cli_noun_random;
 extern const kw_cli_noun kw_cli_noun_audit; /* cmd_audit.c */
+extern const kw_cli_noun kw_cli_noun_bench; /* cmd_bench.c */
 extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
 extern const kw_cli_noun kw_cli_noun_agent;    /* cmd_agent.c */
 
@@ -152,6 +153,10 @@ kw_rc kw_cli_call(kw_cli *cli, const char *method, const char *path,
  * --partition was given. */
 kw_rc kw_cli_call_in(kw_cli *cli, const char *method, kw_client_path *p,
 		     json_t *body, json_t **out_json);
+/* A new client made from the options and environment, with the token, for
+ * a caller that needs more than one connection (keywarden bench); the
+ * caller frees it. Prints why on failure. */
+kw_rc kw_cli_client_new(kw_cli *cli, kw_client **out);
 void kw_cli_free(kw_cli *cli);
 
 /* Token file: $XDG_CONFIG_HOME/keywarden/token, else

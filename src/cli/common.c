@@ -160,16 +160,15 @@ static const char *opt_or_env(const kw_cli *cli, const char *opt,
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-static kw_rc client_get(kw_cli *cli, kw_client **out)
+kw_rc kw_cli_client_new(kw_cli *cli, kw_client **out)
 {
 	kw_client_opts o = {0};
 	kw_client_error e;
+	kw_client *c = NULL;
 	long long timeout = 0;
 	char token[TOKEN_FILE_MAX + 1];
-	kw_rc rc = KW_OK;
-	if (cli->client != NULL)
-		goto done;
-	rc = kw_cli_arg_int(cli, cli->args, "timeout", 30, 1, 86400, &timeout);
+	kw_rc rc = kw_cli_arg_int(cli, cli->args, "timeout", 30, 1, 86400,
+				  &timeout);
 	if (rc != KW_OK)
 		return rc;
 	o.addr = opt_or_env(cli, "addr", "KEYWARDEN_ADDR");
@@ -177,14 +176,14 @@ static kw_rc client_get(kw_cli *cli, kw_client **out)
 	o.cert = opt_or_env(cli, "client-cert", "KEYWARDEN_CLIENT_CERT");
 	o.key = opt_or_env(cli, "client-key", "KEYWARDEN_CLIENT_KEY");
 	o.io_timeout_ms = (int)timeout * 1000;
-	rc = kw_client_new(&o, &e, &cli->client);
+	rc = kw_client_new(&o, &e, &c);
 	if (rc != KW_OK)
 		return kw_cli_fail(cli, rc, "%s", e.message);
 	if (cli->cmd != NULL && (cli->cmd->flags & KW_CLI_NO_TOKEN))
 		goto done;
 	const char *env = getenv("KEYWARDEN_TOKEN");
 	if (env != NULL && env[0] != '\0') {
-		rc = kw_client_set_token(cli->client, env);
+		rc = kw_client_set_token(c, env);
 	} else {
 		rc = token_load(cli, token);
 		if (rc == KW_E_NOT_FOUND) {
@@ -194,7 +193,7 @@ static kw_rc client_get(kw_cli *cli, kw_client **out)
 			goto out;
 		}
 		if (rc == KW_OK) {
-			rc = kw_client_set_token(cli->client, token);
+			rc = kw_client_set_token(c, token);
 			cli->token_from_file = true;
 		}
 	}
@@ -203,9 +202,21 @@ static kw_rc client_get(kw_cli *cli, kw_client **out)
 	if (rc != KW_OK)
 		goto out;
 done:
-	*out = cli->client;
+	*out = c;
+	c = NULL;
 out:
+	kw_client_free(c);
 	OPENSSL_cleanse(token, sizeof(token));
+	return rc;
+}
+
+static kw_rc client_get(kw_cli *cli, kw_client **out)
+{
+	kw_rc rc = KW_OK;
+	if (cli->client == NULL)
+		rc = kw_cli_client_new(cli, &cli->client);
+	if (rc == KW_OK)
+		*out = cli->client;
 	return rc;
 }
 

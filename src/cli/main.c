@@ -26,6 +26,7 @@ static const kw_cli_noun *const nouns[] = {
 	&kw_cli_noun_mac,
 	&kw_cli_noun_random,
 	&kw_cli_noun_audit,
+	&kw_cli_noun_bench,
 	&kw_cli_noun_approval,
 	&kw_cli_noun_agent,
 	NULL,
