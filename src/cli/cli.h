@@ -77,6 +77,13 @@ extern const kw_cli_noun kw_cli_noun_audit; /* cmd_audit.c */
 extern const kw_cli_noun kw_cli_noun_bench; /* cmd_bench.c */
 extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
 extern const kw_cli_noun kw_cli_noun_agent;    /* cmd_agent.c */
+extern const kw_cli_noun kw_cli_noun_backup;   /* cmd_backup.c */
+
+/* `key export` and `key import`: rows of the key noun (cmd_key.c), in
+ * cmd_key_transfer.c. */
+extern const kw_cli_opt kw_cli_key_export_opts[], kw_cli_key_import_opts[];
+kw_rc kw_cli_key_export(kw_cli *cli, const kw_cli_args *a);
+kw_rc kw_cli_key_import(kw_cli *cli, const kw_cli_args *a);
 
 /* ---- parsed arguments (args.c) ------------------------------------------ */
 

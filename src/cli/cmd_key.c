@@ -7,7 +7,7 @@
 #include "keywarden/algs.h"
 
 /* keywarden key create | list | show | update | rotate | enable | disable |
- * compromise | destroy | cancel-destroy | public */
+ * compromise | destroy | cancel-destroy | public | export | import */
 
 #define POLICY_MAX (64u * 1024u)
 
@@ -328,6 +328,16 @@ static const kw_cli_cmd key_cmds[] = {
 	{"public", "print the public key (PEM or JWK)", "NAME", public_opts,
 	 key_public, NULL,
 	 "keywarden key public release-signing --out release.pub.pem", 0},
+	{"export", "export an exportable key, wrapped for another HSM", "NAME",
+	 kw_cli_key_export_opts, kw_cli_key_export,
+	 "Needs the quorum's approval; a key that is not exportable never "
+	 "leaves.",
+	 "keywarden key export app-key --transport-key peer.pem --out app.kwx",
+	 0},
+	{"import", "import a wrapped key (BYOK)", "NAME",
+	 kw_cli_key_import_opts, kw_cli_key_import, NULL,
+	 "keywarden key import app-key --in app.kwx --unwrapping-key transport",
+	 0},
 	{NULL},
 };
 

@@ -29,6 +29,7 @@ static const kw_cli_noun *const nouns[] = {
 	&kw_cli_noun_bench,
 	&kw_cli_noun_approval,
 	&kw_cli_noun_agent,
+	&kw_cli_noun_backup,
 	NULL,
 };
 
