@@ -283,6 +283,9 @@ typedef enum kw_op {
 	/* audit, approvals */
 	KW_OP_AUDIT_READ,
 	KW_OP_APPROVAL_DECIDE,
+	/* backup (docs/backup.md) */
+	KW_OP_BACKUP_CREATE,
+	KW_OP_BACKUP_RESTORE, /* into a running instance */
 	KW_OP_COUNT_
 } kw_op;
 

@@ -59,6 +59,8 @@ static const op_rule op_rules[KW_OP_COUNT_] = {
 	[KW_OP_RANDOM] = {"random", NULL, CU, 0},
 	[KW_OP_AUDIT_READ] = {"audit_read", NULL, AUD, 0},
 	[KW_OP_APPROVAL_DECIDE] = {"approval_decide", NULL, CUST, 0},
+	[KW_OP_BACKUP_CREATE] = {"backup_create", NULL, SO, F_SYS},
+	[KW_OP_BACKUP_RESTORE] = {"backup_restore", NULL, SO, F_SYS},
 };
 
 static const char *const role_names[] = {

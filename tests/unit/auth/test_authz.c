@@ -61,6 +61,8 @@ static const expect matrix[] = {
 	{KW_OP_RANDOM, "random", CU, false},
 	{KW_OP_AUDIT_READ, "audit_read", AUD, false},
 	{KW_OP_APPROVAL_DECIDE, "approval_decide", CUST, false},
+	{KW_OP_BACKUP_CREATE, "backup_create", SO, true},
+	{KW_OP_BACKUP_RESTORE, "backup_restore", SO, true},
 };
 
 static kw_caller caller(const char *name, const char *partition, uint32_t roles)
