@@ -71,6 +71,8 @@ typedef enum kw_qop {
 	KW_QOP_AUDIT_KEY_ROTATE, /* "audit_key_rotate" (global only) */
 	KW_QOP_BACKUP_RESTORE,	 /* "backup_restore" (global only) */
 	KW_QOP_QUORUM_POLICY,	 /* "quorum_policy": set a rules document */
+	KW_QOP_TPM_SEAL,	 /* "tpm_seal": master key to the host TPM
+				    (global only) */
 	KW_QOP_COUNT_
 } kw_qop;
 
@@ -89,7 +91,7 @@ typedef enum kw_quorum_level {
 const char *kw_quorum_level_name(kw_quorum_level l);
 
 /* Whether a rule at level may name op: key_sign only per key;
- * audit_key_rotate and backup_restore only globally; role_grant,
+ * audit_key_rotate, backup_restore and tpm_seal only globally; role_grant,
  * partition_delete and quorum_policy globally or per partition;
  * key_destroy, key_export and key_policy at every level. */
 bool kw_quorum_op_at_level(kw_qop op, kw_quorum_level level);

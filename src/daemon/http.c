@@ -22,6 +22,7 @@
 #include "daemon/listener.h"
 #include "daemon/metrics.h"
 #include "daemon/request.h"
+#include "daemon/routes_approvals.h"
 #include "daemon/server.h"
 #include "keywarden/log.h"
 
@@ -289,6 +290,7 @@ static void run_route(req_ctx *x)
 			       err.message);
 		return;
 	}
+	kw_req_approval_read(r); /* a resubmission's approval (quorum) */
 	r->m.route->handler(r);
 }
 

@@ -9,6 +9,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/request.h"
+#include "daemon/routes_approvals.h"
 
 #define JSON_TYPE "application/json"
 
@@ -141,13 +142,8 @@ void kw_reply_rc(kw_req *r, kw_rc rc)
 	const char *msg = r->call.ev.reason;
 
 	if (rc == KW_E_QUORUM_PENDING) {
-		/* Not an error: the request is parked until approved
-		 * (issue 4 fills in the approval object). */
-		kw_reply_json(r, 202,
-			      json_pack("{s:{s:s,s:s}}", "approval", "id",
-					r->call.approval_id, "status",
-					"pending"));
-		r->code = "quorum_pending";
+		/* Not an error: the request is parked until approved. */
+		kw_reply_pending(r);
 		return;
 	}
 	const char *dflt;

@@ -29,6 +29,7 @@ static const char *const qop_names[KW_QOP_COUNT_] = {
 	[KW_QOP_AUDIT_KEY_ROTATE] = "audit_key_rotate",
 	[KW_QOP_BACKUP_RESTORE] = "backup_restore",
 	[KW_QOP_QUORUM_POLICY] = "quorum_policy",
+	[KW_QOP_TPM_SEAL] = "tpm_seal",
 };
 
 #define G (1u << KW_QUORUM_GLOBAL)
@@ -41,7 +42,7 @@ static const unsigned qop_levels[KW_QOP_COUNT_] = {
 	[KW_QOP_KEY_POLICY] = G | P | K,  [KW_QOP_KEY_SIGN] = K,
 	[KW_QOP_ROLE_GRANT] = G | P,	  [KW_QOP_PARTITION_DELETE] = G | P,
 	[KW_QOP_AUDIT_KEY_ROTATE] = G,	  [KW_QOP_BACKUP_RESTORE] = G,
-	[KW_QOP_QUORUM_POLICY] = G | P,
+	[KW_QOP_QUORUM_POLICY] = G | P,	  [KW_QOP_TPM_SEAL] = G,
 };
 
 const char *kw_qop_name(kw_qop op)

@@ -13,6 +13,7 @@
  *   svc_keys.c    key management
  *   svc_crypto.c  operations with keys, random
  *   svc_audit.c   reading the audit trail, its public keys, checkpoints
+ *   svc_quorum.c  the quorum gate, approvals, quorum rules (svc_quorum.h)
  */
 
 #include "service/service.h"
@@ -23,6 +24,7 @@ struct kw_service {
 	kw_auth *auth;
 	kw_keys *keys;
 	kw_audit *audit;
+	kw_quorum *quorum;
 	unsigned ticks;
 };
 
@@ -41,15 +43,43 @@ kw_rc svc_authorize_key(kw_service *svc, kw_svc_call *c, kw_op op,
 			kw_key_info **out);
 
 /*
- * The quorum gate (issue 4): called after authorisation and before an
- * operation runs. Returns KW_OK to let it run, or KW_E_QUORUM_PENDING after
- * parking the exact request (op, partition, key, digest of the parameters)
- * as a pending approval whose id goes into c->approval_id. The quorum
- * module is not there yet: every operation runs.
+ * The quorum gate (svc_quorum.c; docs/quorum.md): called after
+ * authorisation and before an operation runs, with the operation, the
+ * partition it acts in ("" for instance-wide ones), its key (or NULL) and
+ * every parameter of the request as a JSON object text without secrets
+ * (digests of secret or bulky inputs instead; NULL means the builder ran
+ * out of memory). Returns:
+ *   KW_OK                no rule guards it; or c->use_approval names an
+ *                        approved approval of this exact request by this
+ *                        caller, now used up and audited
+ *                        ("approval_executed"): run it
+ *   KW_E_QUORUM_PENDING  parked (event op "approval_request"), or still
+ *                        pending; c->approval_id is the approval
+ *   KW_E_DENIED, KW_E_STATE, KW_E_NOT_FOUND, KW_E_LIMIT, KW_E_AUDIT, ...
+ *                        refused, ev.reason says why
+ * For instance: svc_quorum_gate(svc, c, KW_QOP_BACKUP_RESTORE, "", NULL,
+ * "{\"sha256\":\"<hex of the backup file>\"}").
  */
-kw_rc svc_quorum_gate(kw_service *svc, kw_svc_call *c, kw_op op,
-		      const kw_key_info *key, const void *params_digest,
-		      size_t params_digest_len);
+kw_rc svc_quorum_gate(kw_service *svc, kw_svc_call *c, kw_qop op,
+		      const char *partition, const kw_key_info *key,
+		      const char *params);
+
+/* The gate of a batch of crypto items (op's items: kw_svc_sign_item for
+ * KW_OP_KEY_SIGN): only signing can be guarded, by the key's own rules;
+ * each input is bound by its SHA-256. */
+kw_rc svc_quorum_gate_items(kw_service *svc, kw_svc_call *c, kw_op op,
+			    const kw_key_info *k, const void *items,
+			    size_t n);
+
+/* Parameters of guarded operations as JSON text (malloc; NULL when out of
+ * memory or, for a key update, when its policy is not JSON). */
+char *svc_params_key_update(const kw_key_update *u);
+char *svc_params_roles(const char *principal, uint32_t roles,
+		       const char *kind);
+char *svc_params_partition(const char *partition);
+
+/* Marks expired approvals and audits them (kw_service_tick). */
+void svc_quorum_tick(kw_service *svc);
 
 /* Writes ev.reason (printf-style, client-safe text only). */
 void svc_reason(kw_svc_call *c, const char *fmt, ...)

@@ -65,6 +65,12 @@ kw_rc kw_service_open(const kw_service_config *cfg, kw_service **out)
 		KW_LOG_ERROR("cannot open the audit trail: %s", kw_rc_str(rc));
 		goto out;
 	}
+	rc = kw_quorum_open(svc->barrier, svc->store, &cfg->quorum,
+			    &svc->quorum);
+	if (rc != KW_OK) {
+		KW_LOG_ERROR("cannot open quorum: %s", kw_rc_str(rc));
+		goto out;
+	}
 	*out = svc;
 	svc = NULL;
 out:
@@ -86,6 +92,7 @@ void kw_service_close(kw_service *svc)
 		kw_keys_free(svc->keys);
 	if (svc->auth != NULL)
 		kw_auth_free(svc->auth);
+	kw_quorum_free(svc->quorum);
 	kw_barrier_free(svc->barrier);
 	kw_store_close(svc->store);
 	free(svc);
@@ -130,6 +137,7 @@ void kw_service_tick(kw_service *svc)
 			KW_LOG_WARN("purging expired tokens: %s",
 				    kw_rc_str(rc));
 	}
+	svc_quorum_tick(svc);
 }
 
 /* ---- calls and their audit events ------------------------------------ */
@@ -345,17 +353,4 @@ kw_rc svc_authorize_key(kw_service *svc, kw_svc_call *c, kw_op op,
 out:
 	kw_key_info_free(k);
 	return rc;
-}
-
-kw_rc svc_quorum_gate(kw_service *svc, kw_svc_call *c, kw_op op,
-		      const kw_key_info *key, const void *params_digest,
-		      size_t params_digest_len)
-{
-	(void)svc;
-	(void)c;
-	(void)op;
-	(void)key;
-	(void)params_digest;
-	(void)params_digest_len;
-	return KW_OK;
 }

@@ -11,9 +11,10 @@
  *   1. authorisation: kw_authz_check() with the caller's roles and, for
  *      operations on a key, the key's policy (deny by default: any failure
  *      to decide is a denial);
- *   2. quorum: operations that policy marks as M-of-N return
- *      KW_E_QUORUM_PENDING instead of running (svc_quorum_gate(), the place
- *      issue 4 fills in);
+ *   2. quorum: operations that quorum rules guard return
+ *      KW_E_QUORUM_PENDING instead of running, until their requester
+ *      resubmits them with an approved approval's id (svc_quorum_gate();
+ *      docs/quorum.md);
  *   3. the operation itself (barrier, auth, keys);
  *   4. the audit event: call->ev is filled with the operation, partition,
  *      key, key version, denial reason and a detail object.
@@ -39,6 +40,7 @@
 #include "keywarden/auth.h"
 #include "keywarden/barrier.h"
 #include "keywarden/keys.h"
+#include "keywarden/quorum.h"
 #include "keywarden/rc.h"
 #include "keywarden/secret.h"
 #include "keywarden/store.h"
@@ -49,6 +51,7 @@ typedef struct kw_service_config {
 	kw_store_config store;
 	kw_auth_config auth;
 	kw_audit_config audit;
+	kw_quorum_config quorum; /* approvals' default TTL */
 	size_t key_cache_max; /* 0 = 10000 */
 } kw_service_config;
 
@@ -62,7 +65,8 @@ kw_rc kw_service_open(const kw_service_config *cfg, kw_service **out);
 void kw_service_close(kw_service *svc);
 
 /* Housekeeping, called now and then (the daemon: every few seconds):
- * destroys keys whose waiting period is over, purges expired tokens. */
+ * destroys keys whose waiting period is over, purges expired tokens,
+ * records approvals that expired. */
 void kw_service_tick(kw_service *svc);
 
 /* ---- one request -------------------------------------------------------- */
@@ -91,6 +95,9 @@ typedef struct kw_svc_call {
 	/* Quorum (issue 4): the approval id the operation was parked under
 	 * when a function returns KW_E_QUORUM_PENDING. */
 	char approval_id[48];
+	/* In: the approval a resubmission presents (X-Keywarden-Approval),
+	 * "" for none; the quorum gate consumes it. */
+	char use_approval[48];
 } kw_svc_call;
 
 /* Starts a call: op is the operation's audit name (static). */

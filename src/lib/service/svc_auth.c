@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "service/internal.h"
@@ -176,12 +177,14 @@ kw_rc kw_svc_partition_delete(kw_service *svc, kw_svc_call *c, const char *name)
 	kw_key_info **keys = NULL;
 	size_t n = 0;
 	char *next = NULL;
+	char *params = NULL;
 	kw_rc rc = svc_authorize(svc, c, KW_OP_PARTITION_DELETE, name);
 
 	if (rc != KW_OK)
 		goto out;
-	rc = svc_quorum_gate(svc, c, KW_OP_PARTITION_DELETE, NULL, name,
-			     strlen(name));
+	params = svc_params_partition(name);
+	rc = svc_quorum_gate(svc, c, KW_QOP_PARTITION_DELETE, name, NULL,
+			     params);
 	if (rc != KW_OK)
 		goto out;
 	rc = kw_key_list(svc->keys, name, NULL, NULL, 1, &keys, &n, &next);
@@ -195,7 +198,14 @@ kw_rc kw_svc_partition_delete(kw_service *svc, kw_svc_call *c, const char *name)
 		svc_reason(c, "no partition %s", name);
 	else if (rc == KW_E_INVALID)
 		svc_reason(c, "partition %s cannot be deleted", name);
+	/* its quorum rules go with it (a new partition of the name starts
+	 * without them) */
+	if (rc == KW_OK && kw_quorum_partition_forget(svc->quorum, name) !=
+				   KW_OK)
+		svc_reason(c, "partition %s deleted; its quorum rules remain",
+			   name);
 out:
+	free(params);
 	kw_key_list_free(keys, n, next);
 	return rc;
 }
@@ -209,6 +219,18 @@ static void detail_principal(kw_svc_call *c, const char *name, uint32_t roles)
 		 roles);
 }
 
+/* The quorum gate of giving name (of kind, for a new principal) roles. */
+static kw_rc role_grant_gate(kw_service *svc, kw_svc_call *c,
+			     const char *partition, const char *name,
+			     uint32_t roles, const char *kind)
+{
+	char *params = svc_params_roles(name, roles, kind);
+	kw_rc rc = svc_quorum_gate(svc, c, KW_QOP_ROLE_GRANT, partition, NULL,
+				   params);
+	free(params);
+	return rc;
+}
+
 kw_rc kw_svc_principal_create(kw_service *svc, kw_svc_call *c,
 			      const char *partition, const char *name,
 			      kw_principal_kind kind, uint32_t roles,
@@ -218,10 +240,9 @@ kw_rc kw_svc_principal_create(kw_service *svc, kw_svc_call *c,
 
 	if (rc == KW_OK && roles != 0)
 		rc = svc_authorize(svc, c, KW_OP_ROLE_GRANT, partition);
-	if (rc != KW_OK)
-		goto out;
-	rc = svc_quorum_gate(svc, c, KW_OP_ROLE_GRANT, NULL, name,
-			     strlen(name));
+	if (rc == KW_OK && roles != 0)
+		rc = role_grant_gate(svc, c, partition, name, roles,
+				     kind == KW_PRINCIPAL_USER ? "user" : "app");
 	if (rc != KW_OK)
 		goto out;
 	detail_principal(c, name, roles);
@@ -271,10 +292,8 @@ kw_rc kw_svc_principal_set_roles(kw_service *svc, kw_svc_call *c,
 {
 	kw_rc rc = svc_authorize(svc, c, KW_OP_ROLE_GRANT, partition);
 
-	if (rc != KW_OK)
-		goto out;
-	rc = svc_quorum_gate(svc, c, KW_OP_ROLE_GRANT, NULL, name,
-			     strlen(name));
+	if (rc == KW_OK)
+		rc = role_grant_gate(svc, c, partition, name, roles, NULL);
 	if (rc != KW_OK)
 		goto out;
 	detail_principal(c, name, roles);

@@ -98,7 +98,7 @@ static kw_rc run_items(kw_service *svc, kw_svc_call *c, kw_op op,
 	kw_rc rc = svc_authorize_key(svc, c, op, partition, name, &k);
 
 	if (rc == KW_OK)
-		rc = svc_quorum_gate(svc, c, op, k, NULL, 0);
+		rc = svc_quorum_gate_items(svc, c, op, k, items, n);
 	if (rc != KW_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

@@ -38,6 +38,18 @@ static void key_done(kw_svc_call *c, const kw_key_info *k)
 		svc_event_key(c, k->name, k->primary_version);
 }
 
+/* A key policy is checked when it is set (docs/roles.md, docs/quorum.md):
+ * KW_E_INVALID with the parser's message. */
+static kw_rc policy_check(kw_svc_call *c, const char *policy)
+{
+	char err[KW_SVC_REASON_MAX - 10];
+	if (policy == NULL || kw_key_policy_validate(policy, err,
+						     sizeof(err)) == KW_OK)
+		return KW_OK;
+	svc_reason(c, "policy: %s", err);
+	return KW_E_INVALID;
+}
+
 kw_rc kw_svc_key_create(kw_service *svc, kw_svc_call *c,
 			const kw_key_spec *spec, kw_key_info **out)
 {
@@ -45,6 +57,8 @@ kw_rc kw_svc_key_create(kw_service *svc, kw_svc_call *c,
 
 	svc_event_key(c, spec->name, 0);
 	rc = svc_authorize(svc, c, KW_OP_KEY_CREATE, spec->partition);
+	if (rc == KW_OK)
+		rc = policy_check(c, spec->policy);
 	if (rc != KW_OK)
 		goto out;
 	snprintf(c->ev.detail, sizeof(c->ev.detail), "{\"type\":\"%s\"}",
@@ -96,6 +110,7 @@ kw_rc kw_svc_key_update(kw_service *svc, kw_svc_call *c, const char *partition,
 			kw_key_info **out)
 {
 	kw_key_info *k = NULL;
+	char *params = NULL;
 	kw_op op = u->set_policy ? KW_OP_KEY_POLICY : KW_OP_KEY_UPDATE;
 	kw_rc rc = svc_authorize_key(svc, c, op, partition, name, &k);
 
@@ -108,8 +123,14 @@ kw_rc kw_svc_key_update(kw_service *svc, kw_svc_call *c, const char *partition,
 	if (rc != KW_OK)
 		goto out;
 	if (u->set_policy) {
-		rc = svc_quorum_gate(svc, c, KW_OP_KEY_POLICY, k, u->policy,
-				     u->policy != NULL ? strlen(u->policy) : 0);
+		/* checked before any quorum; the gate then binds the whole
+		 * update, under the key's current rules */
+		rc = policy_check(c, u->policy);
+		if (rc != KW_OK)
+			goto out;
+		params = svc_params_key_update(u);
+		rc = svc_quorum_gate(svc, c, KW_QOP_KEY_POLICY, partition, k,
+				     params);
 		if (rc != KW_OK)
 			goto out;
 	}
@@ -122,6 +143,7 @@ kw_rc kw_svc_key_update(kw_service *svc, kw_svc_call *c, const char *partition,
 	if (rc == KW_OK)
 		key_done(c, *out);
 out:
+	free(params);
 	kw_key_info_free(k);
 	return rc;
 }
@@ -183,13 +205,15 @@ kw_rc kw_svc_key_destroy(kw_service *svc, kw_svc_call *c, const char *partition,
 			 kw_key_info **out)
 {
 	kw_key_info *k = NULL;
+	char params[48];
 	kw_rc rc = svc_authorize_key(svc, c, KW_OP_KEY_DESTROY, partition, name,
 				     &k);
 
 	if (rc != KW_OK)
 		goto out;
-	rc = svc_quorum_gate(svc, c, KW_OP_KEY_DESTROY, k, &waiting_s,
-			     sizeof(waiting_s));
+	snprintf(params, sizeof(params), "{\"waiting_period\":%llu}",
+		 (unsigned long long)waiting_s);
+	rc = svc_quorum_gate(svc, c, KW_QOP_KEY_DESTROY, partition, k, params);
 	if (rc != KW_OK)
 		goto out;
 	snprintf(c->ev.detail, sizeof(c->ev.detail),

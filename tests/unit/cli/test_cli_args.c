@@ -57,6 +57,10 @@ static const char *const commands[][2] = {
 	{"audit", "export"},
 	{"audit", "verify"},
 	{"audit", "pubkey"},
+	{"approval", "list"},
+	{"approval", "show"},
+	{"approval", "approve"},
+	{"approval", "reject"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
