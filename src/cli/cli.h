@@ -78,6 +78,7 @@ extern const kw_cli_noun kw_cli_noun_bench; /* cmd_bench.c */
 extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
 extern const kw_cli_noun kw_cli_noun_agent;    /* cmd_agent.c */
 extern const kw_cli_noun kw_cli_noun_backup;   /* cmd_backup.c */
+extern const kw_cli_noun kw_cli_noun_ca, kw_cli_noun_codesign; /* cmd_ca.c, cmd_codesign.c */
 
 /* `key export` and `key import`: rows of the key noun (cmd_key.c), in
  * cmd_key_transfer.c. */
