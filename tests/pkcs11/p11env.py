@@ -22,3 +22,12 @@ def sanitizer_preload():
             "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:"
                             "verify_asan_link_order=0",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+def asan_in_process():
+    """True if this process may dlopen() the module of this build: a
+    normal build, or an ASan build with the ASan runtime loaded first."""
+    if not built_with_asan():
+        return True
+    with open("/proc/self/maps") as f:
+        return "libasan" in f.read()

@@ -212,6 +212,10 @@ def test_p11tool_certtool(own_token, tmp_path):
     assert "object=gnutls-ec;type=private" in listed
     assert "Private key (RSA-2048)" in listed
     assert "CKA_SENSITIVE" in listed
+    if "LD_PRELOAD" in t.env():
+        pytest.skip("certtool with libasan preloaded hangs at exit in "
+                    "libp11-kit's destructor (freelocale); the module's "
+                    "part above ran, certtool runs in the normal build")
     tmpl = tmp_path / "tmpl"
     tmpl.write_text('cn = "gnutls token cert"\nserial = 7\n'
                     'expiration_days = 2\nca\ncert_signing_key\n')
