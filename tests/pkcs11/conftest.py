@@ -27,10 +27,9 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from kwharness import BUILD, ConfiguredInstance, run  # noqa: E402
-from p11env import sanitizer_preload  # noqa: E402
+from kwharness import ConfiguredInstance, run  # noqa: E402
+from p11env import MODULE, sanitizer_preload  # noqa: E402
 
-MODULE = BUILD / "src" / "pkcs11" / "libkeywarden-pkcs11.so"
 PARTITION = "p11"
 USER_PIN = "user-pin-4711"
 SO_PIN = "so-pin-0815-x"

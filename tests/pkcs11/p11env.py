@@ -5,7 +5,9 @@
 import os
 import subprocess
 
-from kwharness import built_with_asan
+from kwharness import BUILD, built_with_asan
+
+MODULE = BUILD / "src" / "pkcs11" / "libkeywarden-pkcs11.so"
 
 
 def sanitizer_preload():

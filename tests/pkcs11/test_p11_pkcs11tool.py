@@ -261,3 +261,35 @@ def test_unreachable_daemon(token, tmp_path):
                    "--list-objects"], conf=conf, timeout=60)
     assert p.returncode != 0
     assert "CKR_TOKEN_NOT_PRESENT" in p.stderr, p.stderr
+
+
+def test_dev_instance_over_tls(tmp_path):
+    """keywardend --dev names the module; with nothing but its dev.env
+    (KEYWARDEN_ADDR https://..., KEYWARDEN_CACERT, KEYWARDEN_TOKEN) the
+    module talks TLS to it."""
+    from kwharness import DevInstance
+    from p11env import MODULE, sanitizer_preload
+    dev = DevInstance(tmp_path / "dev")
+    dev.start()
+    try:
+        env = dev.env_file()
+        assert env["KEYWARDEN_ADDR"].startswith("https://127.0.0.1:")
+        assert env["KEYWARDEN_PKCS11_MODULE"] == str(MODULE.resolve())
+        env.update(sanitizer_preload())
+        env["KEYWARDEN_PKCS11_CONF"] = ""
+        base = ["pkcs11-tool", "--module", str(MODULE), "--login", "--pin",
+                env["KEYWARDEN_TOKEN"]]
+        ok(run(base + ["--keypairgen", "--key-type", "EC:prime256v1",
+                       "--label", "over-tls", "--id", "71"], env=env))
+        data = tmp_path / "data"
+        data.write_bytes(b"over TLS")
+        ok(run(base + ["--sign", "--mechanism", "ECDSA-SHA256", "--id", "71",
+                       "-i", data, "-o", tmp_path / "sig"], env=env))
+        assert len((tmp_path / "sig").read_bytes()) == 64
+        # A wrong CA: the handshake fails, the module says so.
+        env["KEYWARDEN_CACERT"] = "/etc/ssl/certs/ca-certificates.crt"
+        p = run(["pkcs11-tool", "--module", str(MODULE), "--list-slots"],
+                env=env)
+        assert "cannot reach keywardend at https://" in p.stderr, p.stderr
+    finally:
+        assert dev.stop() == 0
