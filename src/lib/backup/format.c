@@ -298,7 +298,6 @@ static kw_rc layout_trailer(bk_layout *l, uint64_t walked, char *why,
 	kw_rc rc = KW_E_INTEGRITY;
 	const uint8_t *t = l->file + l->trailer_off;
 	size_t left = l->len - l->trailer_off;
-	bool ok = false;
 
 	if (left < BK_MAGIC_LEN + 8 + BK_SHA_LEN ||
 	    memcmp(t, BK_TRAIL_MAGIC, BK_MAGIC_LEN) != 0) {
@@ -314,17 +313,44 @@ static kw_rc layout_trailer(bk_layout *l, uint64_t walked, char *why,
 		       (unsigned long long)walked);
 		goto out;
 	}
-	rc = digest_check(l->file, l->len - BK_SHA_LEN,
-			  l->file + l->len - BK_SHA_LEN, &ok);
-	if (rc != KW_OK)
-		goto out;
-	if (!ok) {
-		rc = KW_E_INTEGRITY;
-		bk_why(why, why_len, "the file's SHA-256 does not match");
-		goto out;
-	}
 	l->chunks = n;
+	rc = KW_OK;
 out:
+	return rc;
+}
+
+/* The manifest: each chunk's SHA-256 (to name a damaged one), then the
+ * whole file's (header and trailer included). */
+static kw_rc layout_digests(const bk_layout *l, char *why, size_t why_len)
+{
+	const uint8_t *file = l->file;
+	size_t off = l->chunks_off;
+	bool ok = false;
+	kw_rc rc = KW_OK;
+
+	for (uint64_t i = 0; i < l->chunks && rc == KW_OK; i++) {
+		size_t rlen = 4 + (size_t)bk_be32_get(file + off);
+		const uint8_t *want = file + l->trailer_off + BK_MAGIC_LEN + 8 +
+				      i * BK_SHA_LEN;
+		rc = digest_check(file + off, rlen, want, &ok);
+		if (rc == KW_OK && !ok) {
+			rc = KW_E_INTEGRITY;
+			bk_why(why, why_len,
+			       "damaged: chunk %llu of %llu fails its SHA-256",
+			       (unsigned long long)i + 1,
+			       (unsigned long long)l->chunks);
+		}
+		off += rlen;
+	}
+	if (rc == KW_OK)
+		rc = digest_check(file, l->len - BK_SHA_LEN,
+				  file + l->len - BK_SHA_LEN, &ok);
+	if (rc == KW_OK && !ok) {
+		rc = KW_E_INTEGRITY;
+		bk_why(why, why_len,
+		       "damaged: the file's SHA-256 does not match (header "
+		       "or trailer)");
+	}
 	return rc;
 }
 
@@ -379,26 +405,9 @@ kw_rc bk_layout_parse(const uint8_t *file, size_t len, bk_layout *out,
 		bk_why(why, why_len, "no chunks");
 		goto out;
 	}
-	/* Which chunk is damaged, for the operator. */
-	off = l->chunks_off;
-	for (uint64_t i = 0; i < walked; i++) {
-		size_t rlen = 4 + (size_t)bk_be32_get(file + off);
-		const uint8_t *want = file + l->trailer_off + BK_MAGIC_LEN + 8 +
-				      i * BK_SHA_LEN;
-		bool ok = false;
-		rc = digest_check(file + off, rlen, want, &ok);
-		if (rc != KW_OK)
-			goto out;
-		if (!ok) {
-			rc = KW_E_INTEGRITY;
-			bk_why(why, why_len,
-			       "chunk %llu of %llu is damaged (SHA-256)",
-			       (unsigned long long)i + 1,
-			       (unsigned long long)walked);
-			goto out;
-		}
-		off += rlen;
-	}
+	rc = layout_digests(l, why, why_len);
+	if (rc != KW_OK)
+		goto out;
 	*out = *l;
 	rc = KW_OK;
 out:

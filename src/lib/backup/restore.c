@@ -241,7 +241,8 @@ static kw_rc load_record(walk *w, const kw_store_rec *rec)
 out:
 	if (rc == KW_E_STORAGE || rc == KW_E_NOMEM)
 		bk_why(w->why, w->why_len,
-		       "cannot write the restored instance (%s)",
+		       "cannot write the restored database (%s: disk full or "
+		       "failing); nothing was changed",
 		       kw_rc_str(rc));
 	kw_store_rec_clear(&cur);
 	return rc;
@@ -270,7 +271,8 @@ static kw_rc load_audit(walk *w, uint64_t seq, const uint8_t *e, size_t len)
 		rc = kw_store_audit_append(ld->target, seq, e, len);
 		if (rc == KW_E_STORAGE)
 			bk_why(w->why, w->why_len,
-			       "cannot write the restored audit trail");
+			       "cannot write the restored audit trail (disk "
+			       "full or failing); nothing was changed");
 		return rc;
 	}
 	/* A rollback keeps the live trail: the backup's must be its
@@ -410,7 +412,9 @@ kw_rc kw_backup_restore(const uint8_t *file, size_t len, const kw_backup_key *k,
 	rc = kw_store_txn_commit(ld.target);
 	ld.target = NULL;
 	if (rc != KW_OK) {
-		bk_why(why, why_len, "cannot commit the restored instance (%s)",
+		bk_why(why, why_len,
+		       "cannot commit the restored database (%s: disk full or "
+		       "failing); nothing was changed",
 		       kw_rc_str(rc));
 		goto out;
 	}
