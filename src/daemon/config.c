@@ -83,6 +83,16 @@ typedef struct y_security {
 	int mlock;
 } y_security;
 
+/* The host TPM and attestation (docs/tpm.md). */
+typedef struct y_tpm {
+	char *tcti;
+	char *seal_file;
+	char *seal_pcrs;
+	char *ek_ca_file;
+	uint64_t grant_ttl;
+	uint64_t challenge_ttl;
+} y_tpm;
+
 typedef struct y_root {
 	y_listener *listeners;
 	unsigned listeners_count;
@@ -94,6 +104,7 @@ typedef struct y_root {
 	y_log *log;
 	y_security *security;
 	uint64_t threads;
+	y_tpm *tpm;
 } y_root;
 
 #define OPT  CYAML_FLAG_OPTIONAL
@@ -210,6 +221,18 @@ static const cyaml_schema_field_t security_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t tpm_fields[] = {
+	CYAML_FIELD_STRING_PTR("tcti", OPTP, y_tpm, tcti, 1, 1024),
+	CYAML_FIELD_STRING_PTR("seal_file", OPTP, y_tpm, seal_file, 1,
+			       CYAML_UNLIMITED),
+	CYAML_FIELD_STRING_PTR("seal_pcrs", OPTP, y_tpm, seal_pcrs, 1, 96),
+	CYAML_FIELD_STRING_PTR("ek_ca_file", OPTP, y_tpm, ek_ca_file, 1,
+			       CYAML_UNLIMITED),
+	CYAML_FIELD_UINT("grant_ttl", OPT, y_tpm, grant_ttl),
+	CYAML_FIELD_UINT("challenge_ttl", OPT, y_tpm, challenge_ttl),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t root_fields[] = {
 	CYAML_FIELD_SEQUENCE("listeners", CYAML_FLAG_POINTER, y_root, listeners,
 			     &listener_entry, 1, KW_LISTENERS_MAX),
@@ -223,6 +246,7 @@ static const cyaml_schema_field_t root_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("security", OPTP, y_root, security,
 				security_fields),
 	CYAML_FIELD_UINT("threads", OPT, y_root, threads),
+	CYAML_FIELD_MAPPING_PTR("tpm", OPTP, y_root, tpm, tpm_fields),
 	CYAML_FIELD_END,
 };
 
@@ -514,6 +538,17 @@ static void convert(checker *ck, const y_root *y, kw_config *c)
 			(unsigned)ranged(ck, "audit.max_pending",
 					 a->max_pending, 0, 16, 1u << 24);
 	}
+	if (y->tpm != NULL) {
+		c->tpm.tcti = dup_str(y->tpm->tcti);
+		c->tpm.seal_file = dup_str(y->tpm->seal_file);
+		c->tpm.seal_pcrs = dup_str(y->tpm->seal_pcrs);
+		c->tpm.ek_ca_file = dup_str(y->tpm->ek_ca_file);
+		c->tpm.grant_ttl_s = ranged(ck, "tpm.grant_ttl",
+					    y->tpm->grant_ttl, 0, 10, 86400);
+		c->tpm.challenge_ttl_s =
+			ranged(ck, "tpm.challenge_ttl", y->tpm->challenge_ttl,
+			       0, 10, 3600);
+	}
 	if (y->cache != NULL)
 		c->cache_keys = ranged(ck, "cache.keys", y->cache->keys,
 				       KW_CFG_CACHE_KEYS, 1, 10000000);
@@ -639,6 +674,10 @@ void kw_config_free(kw_config *c)
 	free(c->store_backend);
 	free(c->store_path);
 	free(c->audit_node);
+	free((char *)c->tpm.tcti);
+	free((char *)c->tpm.seal_file);
+	free((char *)c->tpm.seal_pcrs);
+	free((char *)c->tpm.ek_ca_file);
 	free(c->log_file);
 	free(c);
 }

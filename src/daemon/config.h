@@ -18,6 +18,7 @@
 #include "keywarden/audit.h"
 #include "keywarden/auth.h"
 #include "keywarden/rc.h"
+#include "service/svc_attest.h"
 
 #define KW_LISTENERS_MAX  8
 #define KW_CONFIG_ERR_MAX 512
@@ -65,6 +66,7 @@ typedef struct kw_config {
 	uint64_t secure_heap_bytes;
 	kw_mlock_mode mlock;
 	unsigned threads; /* per listener; 0 = number of cores */
+	kw_svc_tpm_config tpm; /* strings owned (docs/tpm.md) */
 } kw_config;
 
 /* Defaults. */

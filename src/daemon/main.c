@@ -18,6 +18,7 @@
 #include "daemon/dev.h"
 #include "daemon/harden.h"
 #include "daemon/metrics.h"
+#include "daemon/routes_attest.h"
 #include "daemon/router.h"
 #include "daemon/server.h"
 #include "keywarden/log.h"
@@ -240,8 +241,10 @@ int main(int argc, char **argv)
 	sc.audit = d.cfg->audit;
 	sc.audit.node = d.cfg->audit_node;
 	sc.key_cache_max = (size_t)d.cfg->cache_keys;
-	if (kw_service_open(&sc, &d.svc) != KW_OK)
+	if (kw_service_open(&sc, &d.svc) != KW_OK ||
+	    kw_svc_attest_open(d.svc, &d.cfg->tpm) != KW_OK)
 		goto out;
+	kw_tpm_autounseal_at_start(d.svc);
 	if (o.dev && kw_dev_bootstrap(&o.devo, d.svc, &dev_token) != KW_OK)
 		goto out;
 	d.metrics = kw_metrics_new(kw_routes, kw_routes_count);

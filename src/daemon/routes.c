@@ -3,6 +3,7 @@
 #include "daemon/handlers.h"
 #include "daemon/router.h"
 #include "daemon/routes_approvals.h"
+#include "daemon/routes_attest.h"
 #include "daemon/routes_objects.h"
 
 #define NOAUTH KW_RF_NO_AUTH
@@ -79,6 +80,7 @@ const kw_route kw_routes[] = {
 	{"POST", "/v1/keys/{name}/datakey", kw_h_datakey, 0, "key_datakey"},
 	{"POST", "/v1/random", kw_h_random, 0, "random"},
 	KW_ROUTES_OBJECTS, /* certificates, data objects (PKCS#11) */
+	KW_ROUTES_ATTEST,  /* TPM: auto-unseal, attested agents */
 	KW_ROUTES_APPROVALS, /* quorum approvals and rules (docs/quorum.md) */
 };
 

@@ -2,8 +2,10 @@
  * SPDX-License-Identifier: Apache-2.0 */
 
 /* The TPM routes: parse, call one kw_svc_* function, answer. */
+#define KW_LOG_MODULE "daemon"
 
 #include "daemon/routes_attest.h"
+#include "keywarden/log.h"
 #include "daemon/wire.h"
 #include "service/svc_attest.h"
 
@@ -13,6 +15,22 @@ static void reply(kw_req *r, kw_rc rc, unsigned status, json_t *doc)
 		kw_reply_rc(r, rc);
 	else
 		kw_reply_json(r, status, doc);
+}
+
+void kw_tpm_autounseal_at_start(kw_service *svc)
+{
+	kw_svc_call c;
+	kw_rc rc;
+
+	kw_svc_call_init(&c, "sys_tpm_unseal", "tpm", "start");
+	rc = kw_svc_tpm_autounseal(svc, &c);
+	if (rc == KW_E_NOT_FOUND)
+		return; /* no host TPM, or nothing sealed to it */
+	c.ev.result = rc == KW_OK	  ? KW_AUDIT_OK
+		      : rc == KW_E_DENIED ? KW_AUDIT_DENIED
+					  : KW_AUDIT_ERROR;
+	if (kw_svc_audit_append(svc, &c) != KW_OK)
+		KW_LOG_WARN("the TPM unseal attempt could not be audited");
 }
 
 typedef struct seal_req {
@@ -27,10 +45,12 @@ void kw_h_tpm_seal(kw_req *r)
 {
 	seal_req in = {0};
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, seal_spec, KW_NFIELDS(seal_spec), &in))
 		return;
-	reply(r, kw_svc_tpm_seal(r->svc, &r->call, in.pcrs, &doc), 200, doc);
+	rc = kw_svc_tpm_seal(r->svc, &r->call, in.pcrs, &doc);
+	reply(r, rc, 200, doc);
 	kw_decoded_free(seal_spec, KW_NFIELDS(seal_spec), &in);
 }
 
@@ -77,13 +97,13 @@ void kw_h_attest_policy_put(kw_req *r)
 void kw_h_attest_policy_get(kw_req *r)
 {
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL))
 		return;
-	reply(r,
-	      kw_svc_attest_policy_get(r->svc, &r->call, kw_req_partition(r),
-				       kw_req_param(r, 0), &doc),
-	      200, doc);
+	rc = kw_svc_attest_policy_get(r->svc, &r->call, kw_req_partition(r),
+				      kw_req_param(r, 0), &doc);
+	reply(r, rc, 200, doc);
 }
 
 typedef struct enroll_req {
@@ -106,6 +126,7 @@ void kw_h_agent_enroll(kw_req *r)
 	enroll_req in = {0};
 	kw_svc_enroll e = {0};
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, enroll_spec, KW_NFIELDS(enroll_spec), &in))
 		goto out;
@@ -122,10 +143,9 @@ void kw_h_agent_enroll(kw_req *r)
 	e.ek_cert_len = in.ek_cert.len;
 	e.ak_pub = in.ak_pub.data;
 	e.ak_pub_len = in.ak_pub.len;
-	reply(r,
-	      kw_svc_agent_enroll(r->svc, &r->call, kw_req_partition(r), &e,
-				  &doc),
-	      200, doc);
+	rc = kw_svc_agent_enroll(r->svc, &r->call, kw_req_partition(r), &e,
+				 &doc);
+	reply(r, rc, 200, doc);
 out:
 	kw_decoded_free(enroll_spec, KW_NFIELDS(enroll_spec), &in);
 }
@@ -143,24 +163,26 @@ void kw_h_agent_activate(kw_req *r)
 {
 	activate_req in = {0};
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, activate_spec, KW_NFIELDS(activate_spec), &in))
 		return;
-	reply(r,
-	      kw_svc_agent_activate(r->svc, &r->call, kw_req_partition(r),
-				    kw_req_param(r, 0), in.credential.data,
-				    in.credential.len, &doc),
-	      201, doc);
+	rc = kw_svc_agent_activate(r->svc, &r->call, kw_req_partition(r),
+				   kw_req_param(r, 0), in.credential.data,
+				   in.credential.len, &doc);
+	reply(r, rc, 201, doc);
 	kw_decoded_free(activate_spec, KW_NFIELDS(activate_spec), &in);
 }
 
 void kw_h_attest_challenge(kw_req *r)
 {
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL))
 		return;
-	reply(r, kw_svc_attest_challenge(r->svc, &r->call, &doc), 200, doc);
+	rc = kw_svc_attest_challenge(r->svc, &r->call, &doc);
+	reply(r, rc, 200, doc);
 }
 
 typedef struct quote_req {
@@ -181,6 +203,7 @@ void kw_h_attest_quote(kw_req *r)
 	quote_req in = {0};
 	kw_svc_quote q = {0};
 	json_t *doc = NULL;
+	kw_rc rc;
 
 	if (!kw_req_decode(r, quote_spec, KW_NFIELDS(quote_spec), &in))
 		return;
@@ -191,6 +214,7 @@ void kw_h_attest_quote(kw_req *r)
 	q.sig = in.signature.data;
 	q.sig_len = in.signature.len;
 	q.pcrs = in.pcrs;
-	reply(r, kw_svc_attest_quote(r->svc, &r->call, &q, &doc), 200, doc);
+	rc = kw_svc_attest_quote(r->svc, &r->call, &q, &doc);
+	reply(r, rc, 200, doc);
 	kw_decoded_free(quote_spec, KW_NFIELDS(quote_spec), &in);
 }

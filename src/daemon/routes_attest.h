@@ -9,6 +9,12 @@
 
 #include "daemon/request.h"
 
+/* At start, after kw_svc_attest_open: unseals with the host TPM if one
+ * is configured with a sealed master key, and audits the attempt
+ * ("sys_tpm_unseal"). A failure leaves the instance sealed (status and
+ * /v1/sys/tpm say why); the shares still work. */
+void kw_tpm_autounseal_at_start(kw_service *svc);
+
 void kw_h_tpm_seal(kw_req *r);
 void kw_h_tpm_status(kw_req *r);
 void kw_h_attest_policy_put(kw_req *r);

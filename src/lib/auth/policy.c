@@ -212,7 +212,7 @@ static kw_rc pol_parse(const char *text, kw_policy **out, char *err,
 	json_t *root = NULL;
 	kw_policy *p = NULL;
 	json_error_t jerr;
-	bool have_allow = false, have_quorum = false;
+	bool have_allow = false, have_quorum = false, have_attest = false;
 
 	if (err != NULL && err_len > 0)
 		err[0] = '\0';
@@ -263,13 +263,22 @@ static kw_rc pol_parse(const char *text, kw_policy **out, char *err,
 			if (rc != KW_OK)
 				goto out;
 			have_quorum = true;
+		} else if (strcmp(key, "require_attestation") == 0) {
+			/* read by the service's sign gate (docs/tpm.md) */
+			if (!json_is_boolean(v)) {
+				rc = pol_err(err, err_len,
+					     "require_attestation: must be true "
+					     "or false");
+				goto out;
+			}
+			have_attest = true;
 		} else {
 			rc = pol_err(err, err_len, "unknown field \"%.32s\"",
 				     key);
 			goto out;
 		}
 	}
-	if (!have_allow && !have_quorum) {
+	if (!have_allow && !have_quorum && !have_attest) {
 		rc = pol_err(err, err_len, "\"allow\" is missing");
 		goto out;
 	}

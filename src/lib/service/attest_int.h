@@ -81,6 +81,9 @@ kw_rc att_rec_put(kw_service *svc, const char *partition, const char *lookup,
 kw_rc att_policy_load(kw_service *svc, const char *partition, const char *name,
 		      kw_tpm_pcrsel *out_sel, json_t **out_doc);
 
+/* sel as text, "sha256:0,7" (out has room for n bytes; 96 is enough). */
+void att_sel_text(const kw_tpm_pcrsel *sel, char *out, size_t n);
+
 /* A random id "<prefix>-" + 32 hex. */
 kw_rc att_new_id(char prefix, char out[ATT_ID_LEN + 1]);
 

@@ -26,6 +26,7 @@ struct kw_service {
 	kw_audit *audit;
 	kw_quorum *quorum;
 	unsigned ticks;
+	struct kw_svc_attest *attest; /* TPM features (svc_attest.c) */
 };
 
 /* Role check for op in partition (no key involved). KW_OK, or

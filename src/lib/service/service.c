@@ -10,6 +10,7 @@
 
 #include "keywarden/log.h"
 #include "service/internal.h"
+#include "service/svc_attest.h"
 
 #define KEY_CACHE_DEFAULT 10000
 /* Expired tokens are purged every this many ticks. */
@@ -88,6 +89,7 @@ void kw_service_close(kw_service *svc)
 		kw_audit_close(svc->audit);
 	if (svc->barrier != NULL)
 		kw_barrier_seal(svc->barrier);
+	kw_svc_attest_close(svc);
 	if (svc->keys != NULL)
 		kw_keys_free(svc->keys);
 	if (svc->auth != NULL)

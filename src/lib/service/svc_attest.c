@@ -325,17 +325,6 @@ out:
 	return rc;
 }
 
-static void sel_text(const kw_tpm_pcrsel *s, char *out, size_t n)
-{
-	size_t off = (size_t)snprintf(out, n, "%s:", kw_hash_name(s->bank));
-
-	for (unsigned i = 0; i < KW_TPM_PCRS && off < n; i++)
-		if (s->mask & (1u << i))
-			off += (size_t)snprintf(out + off, n - off, "%s%u",
-						out[off - 1] == ':' ? "" : ",",
-						i);
-}
-
 kw_rc kw_svc_attest_challenge(kw_service *svc, kw_svc_call *c, json_t **out)
 {
 	struct kw_svc_attest *a = svc->attest;
@@ -356,7 +345,7 @@ kw_rc kw_svc_attest_challenge(kw_service *svc, kw_svc_call *c, json_t **out)
 	snprintf(n.partition, sizeof(n.partition), "%s", c->caller.partition);
 	snprintf(n.principal, sizeof(n.principal), "%s", c->caller.principal);
 	n.expires = now + (int64_t)a->challenge_ttl_s;
-	sel_text(&sel, text, sizeof(text));
+	att_sel_text(&sel, text, sizeof(text));
 	rc = KW_E_NOMEM;
 	nb = b64(n.nonce, sizeof(n.nonce));
 	if (nb == NULL)

@@ -34,6 +34,17 @@ kw_rc att_new_id(char prefix, char out[ATT_ID_LEN + 1])
 	return KW_OK;
 }
 
+void att_sel_text(const kw_tpm_pcrsel *sel, char *out, size_t n)
+{
+	size_t off = (size_t)snprintf(out, n, "%s:", kw_hash_name(sel->bank));
+
+	for (unsigned i = 0; i < KW_TPM_PCRS && off < n; i++)
+		if (sel->mask & (1u << i))
+			off += (size_t)snprintf(out + off, n - off, "%s%u",
+						out[off - 1] == ':' ? "" : ",",
+						i);
+}
+
 kw_rc att_rec_get(kw_service *svc, const char *lookup, json_t **out_doc,
 		  char *out_id, uint64_t *out_version)
 {

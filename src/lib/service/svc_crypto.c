@@ -6,6 +6,7 @@
 
 #include "crypto/crypto.h"
 #include "service/internal.h"
+#include "service/svc_attest.h"
 
 #define RANDOM_MAX 65536
 
@@ -99,6 +100,8 @@ static kw_rc run_items(kw_service *svc, kw_svc_call *c, kw_op op,
 
 	if (rc == KW_OK)
 		rc = svc_quorum_gate_items(svc, c, op, k, items, n);
+	if (rc == KW_OK && op == KW_OP_KEY_SIGN)
+		rc = kw_svc_attest_sign_gate(svc, c, k);
 	if (rc != KW_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {

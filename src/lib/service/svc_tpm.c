@@ -147,9 +147,9 @@ kw_rc kw_svc_tpm_seal(kw_service *svc, kw_svc_call *c, const char *pcrs,
 	struct kw_svc_attest *a = svc->attest;
 	kw_tpm_pcrsel sel;
 	kw_secret *master = NULL;
-	uint8_t *blob = NULL, digest[KW_DIGEST_MAX];
-	size_t len = 0, dlen = 0;
-	char text[96];
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	char text[96], params[96];
 	kw_rc rc = svc_authorize(svc, c, KW_OP_SYS_SEAL, "");
 
 	if (rc != KW_OK)
@@ -167,16 +167,12 @@ kw_rc kw_svc_tpm_seal(kw_service *svc, kw_svc_call *c, const char *pcrs,
 			      "like \"sha256:0,7\"");
 		goto out;
 	}
-	snprintf(text, sizeof(text), "%s", pcrs != NULL ? pcrs : "");
-	if (pcrs == NULL)
-		snprintf(text, sizeof(text), "%s:0x%06x",
-			 kw_hash_name(sel.bank), sel.mask);
+	att_sel_text(&sel, text, sizeof(text));
 	snprintf(c->ev.detail, sizeof(c->ev.detail), "{\"pcrs\":\"%s\"}", text);
 	/* The request the quorum binds: the selection sealed to. */
-	rc = kw_digest(KW_HASH_SHA256, &sel, sizeof(sel), digest, &dlen);
-	if (rc == KW_OK)
-		rc = svc_quorum_gate(svc, c, KW_OP_SYS_SEAL, NULL, digest,
-				     dlen);
+	snprintf(params, sizeof(params), "{\"bank\":\"%s\",\"mask\":%u}",
+		 kw_hash_name(sel.bank), sel.mask);
+	rc = svc_quorum_gate(svc, c, KW_QOP_TPM_SEAL, "", NULL, params);
 	if (rc != KW_OK)
 		goto out;
 	rc = kw_barrier_master_export(svc->barrier, &master);
@@ -210,19 +206,12 @@ void kw_svc_tpm_status(kw_service *svc, json_t *obj)
 	char text[96] = "";
 	json_t *t = NULL;
 
-	if (a == NULL || obj == NULL)
+	if (a == NULL || obj == NULL || a->tcti == NULL)
 		return;
 	if (a->seal_file != NULL &&
 	    blob_read(a->seal_file, &blob, &len) == KW_OK &&
-	    kw_tpm_blob_pcrsel(blob, len, &sel) == KW_OK) {
-		size_t off = (size_t)snprintf(text, sizeof(text),
-					      "%s:", kw_hash_name(sel.bank));
-		for (unsigned i = 0; i < KW_TPM_PCRS; i++)
-			if ((sel.mask & (1u << i)) && off < sizeof(text))
-				off += (size_t)snprintf(
-					text + off, sizeof(text) - off, "%s%u",
-					text[off - 1] == ':' ? "" : ",", i);
-	}
+	    kw_tpm_blob_pcrsel(blob, len, &sel) == KW_OK)
+		att_sel_text(&sel, text, sizeof(text));
 	free(blob);
 	pthread_mutex_lock(&a->mu);
 	t = json_pack("{s:b,s:s?,s:s,s:s}", "configured",
