@@ -61,21 +61,31 @@ static void reply_object(kw_req *r, kw_rc rc, unsigned status, json_t *doc)
 		kw_reply_json(r, status, doc);
 }
 
-void kw_h_object_create(kw_req *r)
+/* POST (create: id NULL) and PATCH of an object. */
+static void object_write(kw_req *r, const kw_field *fields, size_t n,
+			 const char *id)
 {
 	object_req in = {0};
 	json_t *doc = NULL;
 	kw_object_spec spec;
 	kw_rc rc;
 
-	if (!kw_req_decode(r, create_spec, KW_NFIELDS(create_spec), &in))
+	if (!kw_req_decode(r, fields, n, &in))
 		goto out;
 	spec = spec_of(&in);
-	rc = kw_svc_object_create(r->svc, &r->call, kw_req_partition(r), &spec,
-				  &doc);
-	reply_object(r, rc, 201, doc);
+	rc = id == NULL ? kw_svc_object_create(r->svc, &r->call,
+					       kw_req_partition(r), &spec, &doc)
+			: kw_svc_object_update(r->svc, &r->call,
+					       kw_req_partition(r), id, &spec,
+					       &doc);
+	reply_object(r, rc, id == NULL ? 201 : 200, doc);
 out:
-	kw_decoded_free(create_spec, KW_NFIELDS(create_spec), &in);
+	kw_decoded_free(fields, n, &in);
+}
+
+void kw_h_object_create(kw_req *r)
+{
+	object_write(r, create_spec, KW_NFIELDS(create_spec), NULL);
 }
 
 void kw_h_object_list(kw_req *r)
@@ -133,19 +143,8 @@ void kw_h_object_get(kw_req *r)
 
 void kw_h_object_update(kw_req *r)
 {
-	object_req in = {0};
-	json_t *doc = NULL;
-	kw_object_spec spec;
-	kw_rc rc;
-
-	if (!kw_req_decode(r, update_spec, KW_NFIELDS(update_spec), &in))
-		goto out;
-	spec = spec_of(&in);
-	rc = kw_svc_object_update(r->svc, &r->call, kw_req_partition(r),
-				  kw_req_param(r, 0), &spec, &doc);
-	reply_object(r, rc, 200, doc);
-out:
-	kw_decoded_free(update_spec, KW_NFIELDS(update_spec), &in);
+	object_write(r, update_spec, KW_NFIELDS(update_spec),
+		     kw_req_param(r, 0));
 }
 
 void kw_h_object_delete(kw_req *r)

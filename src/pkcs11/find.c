@@ -69,33 +69,43 @@ static kw_rc one_key(p11_module *m, find_ctx *c, const char *name, found *f)
 	return rc == KW_E_NOT_FOUND || rc == KW_E_DENIED ? KW_OK : rc;
 }
 
-/* Every key of the partition (optionally with label key:value). */
-static kw_rc all_keys(p11_module *m, find_ctx *c, const char *label_filter,
-		      found *f)
+typedef kw_rc (*item_fn)(p11_module *m, p11_slot *slot, const json_t *item,
+			 p11_obj_match_fn match, void *arg,
+			 CK_OBJECT_HANDLE **h, size_t *n);
+
+/* Every page of a listing (base: the route and its filters): the objects
+ * of each item of array `member`. A route this daemon does not have lists
+ * nothing; a path too long for any object finds nothing. */
+static kw_rc pages(p11_module *m, find_ctx *c, const kw_client_path *base,
+		   const char *member, item_fn fn, found *f)
 {
 	char *cursor = NULL;
-	kw_rc rc = KW_OK;
+	kw_rc rc;
 
 	do {
-		kw_client_path p;
+		kw_client_path p = *base;
+		kw_client_error err = {0};
 		json_t *j = NULL, *v;
+		const char *next;
 		size_t i;
-		path_keys(&p, c->slot, NULL);
 		kw_client_path_query(&p, "limit", "1000");
-		kw_client_path_query(&p, "label", label_filter);
 		kw_client_path_query(&p, "cursor", cursor);
 		free(cursor);
 		cursor = NULL;
 		rc = kw_client_path_get(&p) == NULL
-			     ? KW_E_INVALID
+			     ? KW_OK
 			     : p11_call(m, c->slot, NULL, "GET",
 					kw_client_path_get(&p), NULL, NULL, &j,
-					NULL);
-		json_array_foreach(json_object_get(j, "keys"), i,
-				   v) if (rc == KW_OK) rc =
-			p11_obj_from_key(m, c->slot, v, match, c, &f->h, &f->n);
-		const char *next =
-			json_string_value(json_object_get(j, "next_cursor"));
+					&err);
+		if (rc == KW_E_NOT_FOUND &&
+		    strcmp(err.code, "unknown_route") == 0)
+			rc = KW_OK;
+		json_array_foreach(json_object_get(j, member), i, v)
+		{
+			if (rc == KW_OK)
+				rc = fn(m, c->slot, v, match, c, &f->h, &f->n);
+		}
+		next = json_string_value(json_object_get(j, "next_cursor"));
 		if (rc == KW_OK && next != NULL &&
 		    (cursor = strdup(next)) == NULL)
 			rc = KW_E_NOMEM;
@@ -103,6 +113,17 @@ static kw_rc all_keys(p11_module *m, find_ctx *c, const char *label_filter,
 	} while (rc == KW_OK && cursor != NULL);
 	free(cursor);
 	return rc;
+}
+
+/* Every key of the partition (optionally with label key:value). */
+static kw_rc all_keys(p11_module *m, find_ctx *c, const char *label_filter,
+		      found *f)
+{
+	kw_client_path p;
+
+	path_keys(&p, c->slot, NULL);
+	kw_client_path_query(&p, "label", label_filter);
+	return pages(m, c, &p, "keys", p11_obj_from_key, f);
 }
 
 /* Keys by CKA_ID: those labelled p11.id, and the key whose id the
@@ -174,13 +195,14 @@ static kw_rc keys_by_label(p11_module *m, find_ctx *c, const CK_ATTRIBUTE *l,
 	return rc;
 }
 
-/* Certificates and data objects (GET /v1/objects). A daemon without the
- * route has none. */
+/* Certificates and data objects (GET /v1/objects), by label through its
+ * index. */
 static kw_rc stored(p11_module *m, find_ctx *c, const CK_ATTRIBUTE *label,
 		    const char *cls, found *f)
 {
-	char *cursor = NULL, *lab = NULL;
-	kw_rc rc = KW_OK;
+	kw_client_path p;
+	char *lab = NULL;
+	kw_rc rc;
 
 	if (label != NULL) {
 		lab = strndup(label->pValue != NULL ? label->pValue : "",
@@ -188,39 +210,11 @@ static kw_rc stored(p11_module *m, find_ctx *c, const CK_ATTRIBUTE *label,
 		if (lab == NULL)
 			return KW_E_NOMEM;
 	}
-	do {
-		kw_client_path p;
-		json_t *j = NULL, *v;
-		size_t i;
-		kw_client_error err;
-		kw_client_path_init(&p, "/v1/objects");
-		kw_client_path_query(&p, "partition", c->slot->partition);
-		kw_client_path_query(&p, "class", cls);
-		kw_client_path_query(&p, "label", lab);
-		kw_client_path_query(&p, "limit", "1000");
-		kw_client_path_query(&p, "cursor", cursor);
-		free(cursor);
-		cursor = NULL;
-		rc = kw_client_path_get(&p) == NULL
-			     ? KW_OK /* a label too long for any object */
-			     : p11_call(m, c->slot, NULL, "GET",
-					kw_client_path_get(&p), NULL, NULL, &j,
-					&err);
-		if (rc == KW_E_NOT_FOUND &&
-		    strcmp(err.code, "unknown_route") == 0)
-			rc = KW_OK;
-		json_array_foreach(json_object_get(j, "objects"), i,
-				   v) if (rc == KW_OK) rc =
-			p11_obj_from_stored(m, c->slot, v, match, c, &f->h,
-					    &f->n);
-		const char *next =
-			json_string_value(json_object_get(j, "next_cursor"));
-		if (rc == KW_OK && next != NULL &&
-		    (cursor = strdup(next)) == NULL)
-			rc = KW_E_NOMEM;
-		json_decref(j);
-	} while (rc == KW_OK && cursor != NULL);
-	free(cursor);
+	kw_client_path_init(&p, "/v1/objects");
+	kw_client_path_query(&p, "partition", c->slot->partition);
+	kw_client_path_query(&p, "class", cls);
+	kw_client_path_query(&p, "label", lab);
+	rc = pages(m, c, &p, "objects", p11_obj_from_stored, f);
 	free(lab);
 	return rc;
 }

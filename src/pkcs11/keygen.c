@@ -29,30 +29,35 @@ CK_ATTRIBUTE_PTR p11_tmpl_find(CK_ATTRIBUTE_PTR t, CK_ULONG n,
 	return NULL;
 }
 
-CK_RV p11_tmpl_bool(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
-		    bool *out)
+/* A fixed-size attribute of the template into out, if present. */
+static CK_RV tmpl_fixed(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
+			void *out, size_t size)
 {
 	CK_ATTRIBUTE_PTR a = p11_tmpl_find(t, n, type);
 
 	if (a == NULL)
 		return CKR_OK;
-	if (a->pValue == NULL || a->ulValueLen != sizeof(CK_BBOOL))
+	if (a->pValue == NULL || a->ulValueLen != size)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	*out = *(CK_BBOOL *)a->pValue != CK_FALSE;
+	memcpy(out, a->pValue, size);
 	return CKR_OK;
+}
+
+CK_RV p11_tmpl_bool(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
+		    bool *out)
+{
+	CK_BBOOL b = *out ? CK_TRUE : CK_FALSE;
+	CK_RV rv = tmpl_fixed(t, n, type, &b, sizeof(b));
+
+	if (rv == CKR_OK)
+		*out = b != CK_FALSE;
+	return rv;
 }
 
 CK_RV p11_tmpl_ulong(CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_ATTRIBUTE_TYPE type,
 		     CK_ULONG *out)
 {
-	CK_ATTRIBUTE_PTR a = p11_tmpl_find(t, n, type);
-
-	if (a == NULL)
-		return CKR_OK;
-	if (a->pValue == NULL || a->ulValueLen != sizeof(CK_ULONG))
-		return CKR_ATTRIBUTE_VALUE_INVALID;
-	*out = *(CK_ULONG *)a->pValue;
-	return CKR_OK;
+	return tmpl_fixed(t, n, type, out, sizeof(*out));
 }
 
 /* Object creation needs a R/W session and, for private objects, a user. */

@@ -99,6 +99,20 @@ CK_RV p11_slot_get(p11_module *m, CK_SLOT_ID id, p11_slot **out)
 	return CKR_OK;
 }
 
+/* The module and slot id of a slot call whose output arg must not be
+ * NULL. CKR_OK, CKR_CRYPTOKI_NOT_INITIALIZED, CKR_ARGUMENTS_BAD,
+ * CKR_SLOT_ID_INVALID. */
+static CK_RV slot_enter(CK_SLOT_ID id, const void *arg, p11_module **m,
+			p11_slot **s)
+{
+	*m = p11_module_get();
+	if (*m == NULL)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	if (arg == NULL)
+		return CKR_ARGUMENTS_BAD;
+	return p11_slot_get(*m, id, s);
+}
+
 bool p11_slot_logged_in(p11_slot *s)
 {
 	bool in;
@@ -146,16 +160,12 @@ CK_RV p11_slot_list(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR n)
 
 CK_RV p11_slot_info(CK_SLOT_ID id, CK_SLOT_INFO_PTR info)
 {
-	p11_module *m = p11_module_get();
+	p11_module *m;
 	p11_slot *s;
 	char desc[128];
 	CK_RV rv;
 
-	if (m == NULL)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = p11_slot_get(m, id, &s);
+	rv = slot_enter(id, info, &m, &s);
 	if (rv != CKR_OK)
 		return rv;
 	memset(info, 0, sizeof(*info));
@@ -185,7 +195,7 @@ static void serial_of(const char *instance, const char *partition, char out[17])
 
 CK_RV p11_token_info(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 {
-	p11_module *m = p11_module_get();
+	p11_module *m;
 	kw_client_path path;
 	json_t *st = NULL;
 	p11_slot *s;
@@ -193,11 +203,7 @@ CK_RV p11_token_info(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
 	kw_rc rc;
 	CK_RV rv;
 
-	if (m == NULL)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = p11_slot_get(m, id, &s);
+	rv = slot_enter(id, info, &m, &s);
 	if (rv != CKR_OK)
 		return rv;
 	rc = health(m, &st);
@@ -246,15 +252,11 @@ out:
 
 CK_RV p11_mech_list(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR n)
 {
-	p11_module *m = p11_module_get();
+	p11_module *m;
 	p11_slot *s;
 	CK_RV rv;
 
-	if (m == NULL)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (n == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = p11_slot_get(m, id, &s);
+	rv = slot_enter(id, n, &m, &s);
 	if (rv != CKR_OK)
 		return rv;
 	if (list != NULL && *n < p11_mech_count()) {
@@ -270,16 +272,12 @@ CK_RV p11_mech_list(CK_SLOT_ID id, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR n)
 CK_RV p11_mech_info(CK_SLOT_ID id, CK_MECHANISM_TYPE type,
 		    CK_MECHANISM_INFO_PTR info)
 {
-	p11_module *m = p11_module_get();
+	p11_module *m;
 	const p11_mech *mech;
 	p11_slot *s;
 	CK_RV rv;
 
-	if (m == NULL)
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	if (info == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = p11_slot_get(m, id, &s);
+	rv = slot_enter(id, info, &m, &s);
 	if (rv != CKR_OK)
 		return rv;
 	mech = p11_mech_find(type);

@@ -33,3 +33,18 @@ def asan_in_process():
         return True
     with open("/proc/self/maps") as f:
         return "libasan" in f.read()
+
+
+def pykcs11_lib(token):
+    """PyKCS11 with the module loaded for token (a conftest.Token); skips
+    under ASan unless this process has the ASan runtime (test_p11_asan.py
+    then runs the test file in a child pytest that has)."""
+    import pytest
+    import PyKCS11
+    if not asan_in_process():
+        pytest.skip("the ASan module needs libasan first in this process: "
+                    "test_p11_asan.py runs this file in a child pytest")
+    os.environ.update(token.env())
+    lib = PyKCS11.PyKCS11Lib()
+    lib.load(token.module)
+    return lib

@@ -6,13 +6,12 @@ indexed lookup) and by CKA_ID, private data hidden until C_Login,
 attributes changed and objects destroyed; the same objects through the
 REST API."""
 
-import os
 
 import PyKCS11 as P
 import pytest
 
 from kwharness import run
-from p11env import asan_in_process
+from p11env import pykcs11_lib
 
 
 def ok(p):
@@ -23,13 +22,7 @@ def ok(p):
 
 @pytest.fixture(scope="module")
 def lib(own_token):
-    if not asan_in_process():
-        pytest.skip("the ASan module needs libasan first in this process: "
-                    "test_p11_asan.py runs this file in a child pytest")
-    os.environ.update(own_token.env())
-    lib = P.PyKCS11Lib()
-    lib.load(own_token.module)
-    return lib
+    return pykcs11_lib(own_token)
 
 
 def test_certificate_with_pkcs11_tool(own_token, tmp_path):

@@ -16,7 +16,7 @@ from PyKCS11 import LowLevel as LL
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
-from p11env import asan_in_process
+from p11env import pykcs11_lib
 from p11raw import (CK_GCM_PARAMS, UNAVAILABLE, Raw)
 
 P = PyKCS11
@@ -28,13 +28,7 @@ NAME_ED25519 = bytes.fromhex("130c") + b"edwards25519"
 
 @pytest.fixture(scope="module")
 def lib(token):
-    if not asan_in_process():
-        pytest.skip("the ASan module needs libasan first in this process: "
-                    "test_p11_asan.py runs this file in a child pytest")
-    os.environ.update(token.env())
-    lib = P.PyKCS11Lib()
-    lib.load(token.module)
-    yield lib
+    return pykcs11_lib(token)
 
 
 @pytest.fixture(scope="module")

@@ -336,9 +336,11 @@ out:
 	return rc;
 }
 
-kw_rc kw_object_update(kw_barrier *b, kw_store *s, const char *partition,
-		       const char *id, const kw_object_spec *spec, json_t **out,
-		       const char **why)
+/* One change of a stored object in a write transaction: spec applied
+ * (update), or the record deleted (spec NULL). */
+static kw_rc change(kw_barrier *b, kw_store *s, const char *partition,
+		    const char *id, const kw_object_spec *spec, json_t **out,
+		    const char **why)
 {
 	json_t *doc = NULL;
 	uint64_t version = 0;
@@ -347,37 +349,36 @@ kw_rc kw_object_update(kw_barrier *b, kw_store *s, const char *partition,
 
 	if (rc == KW_OK)
 		rc = get_in(b, t, partition, id, &doc, &version);
-	if (rc == KW_OK)
+	if (rc == KW_OK && spec != NULL) {
 		rc = apply(doc, spec, false, why);
-	if (rc == KW_OK)
-		rc = put(b, t, partition, doc, version);
+		if (rc == KW_OK)
+			rc = put(b, t, partition, doc, version);
+	} else if (rc == KW_OK) {
+		rc = kw_barrier_rec_delete(b, t, KW_REC_OBJECT, id, version);
+	}
 	if (rc == KW_OK)
 		rc = kw_store_txn_commit(t);
 	else
 		kw_store_txn_abort(t);
-	if (rc == KW_OK)
+	if (rc == KW_OK && out != NULL) {
 		*out = doc;
-	else
-		json_decref(doc);
+		doc = NULL;
+	}
+	json_decref(doc);
 	return rc;
+}
+
+kw_rc kw_object_update(kw_barrier *b, kw_store *s, const char *partition,
+		       const char *id, const kw_object_spec *spec, json_t **out,
+		       const char **why)
+{
+	if (spec == NULL)
+		return KW_E_INVALID;
+	return change(b, s, partition, id, spec, out, why);
 }
 
 kw_rc kw_object_delete(kw_barrier *b, kw_store *s, const char *partition,
 		       const char *id)
 {
-	json_t *doc = NULL;
-	uint64_t version = 0;
-	kw_store_txn *t = NULL;
-	kw_rc rc = kw_store_txn_begin(s, true, &t);
-
-	if (rc == KW_OK)
-		rc = get_in(b, t, partition, id, &doc, &version);
-	if (rc == KW_OK)
-		rc = kw_barrier_rec_delete(b, t, KW_REC_OBJECT, id, version);
-	if (rc == KW_OK)
-		rc = kw_store_txn_commit(t);
-	else
-		kw_store_txn_abort(t);
-	json_decref(doc);
-	return rc;
+	return change(b, s, partition, id, NULL, NULL, NULL);
 }
