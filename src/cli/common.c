@@ -176,6 +176,9 @@ kw_rc kw_cli_client_new(kw_cli *cli, kw_client **out)
 	o.cert = opt_or_env(cli, "client-cert", "KEYWARDEN_CLIENT_CERT");
 	o.key = opt_or_env(cli, "client-key", "KEYWARDEN_CLIENT_KEY");
 	o.io_timeout_ms = (int)timeout * 1000;
+	/* --timeout also bounds connecting when it is the shorter */
+	if (o.io_timeout_ms < KW_CLIENT_CONNECT_TIMEOUT_MS)
+		o.connect_timeout_ms = o.io_timeout_ms;
 	rc = kw_client_new(&o, &e, &c);
 	if (rc != KW_OK)
 		return kw_cli_fail(cli, rc, "%s", e.message);

@@ -152,11 +152,16 @@ kw_rc kw_transport_wait(kw_client *c, short events, int64_t deadline,
 					      "connection_closed", "%s %s: %s",
 					      doing, c->addr, strerror(errno));
 	}
+	/* a stalled TLS handshake reads as what it is to the user: no
+	 * connection, as a stalled TCP connect does */
+	if (connecting)
+		return kw_client_fail(c, KW_E_UNAVAILABLE, "timeout",
+				      "cannot connect to %s: timed out after "
+				      "%d ms",
+				      c->addr, c->connect_timeout_ms);
 	return kw_client_fail(c, KW_E_UNAVAILABLE, "timeout",
-			      "timed out %s %s (%s timeout %d ms)", doing,
-			      c->addr, connecting ? "connect" : "I/O",
-			      connecting ? c->connect_timeout_ms
-					 : c->io_timeout_ms);
+			      "timed out %s %s (I/O timeout %d ms)", doing,
+			      c->addr, c->io_timeout_ms);
 }
 
 /* ---- connecting --------------------------------------------------------- */
