@@ -21,7 +21,7 @@ import uuid
 import pytest
 
 from kwharness import (ConfiguredInstance, DevInstance, free_port,
-                       stop_leftovers, write_tls_pair)
+                       stop_leftovers, unix_tls_listeners, write_tls_pair)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,14 +65,8 @@ def make_instance(tmp_path):
         if tls:
             inst_tls = write_tls_pair(d / "tls")
             port = free_port()
-            tcp = {"address": "127.0.0.1:%d" % port,
-                   "tls": {"cert": str(inst_tls["cert"]),
-                           "key": str(inst_tls["key"])}}
-            if isinstance(tls, dict):
-                tcp["tls"].update(tls)
-            overrides.setdefault("listeners", [
-                {"unix": {"path": str(d / "kw.sock"), "mode": "0600"}},
-                {"tcp": tcp}])
+            overrides.setdefault("listeners", unix_tls_listeners(
+                d, inst_tls, port, **(tls if isinstance(tls, dict) else {})))
         inst = ConfiguredInstance(d, overrides)
         inst.tls_files = inst_tls
         if tls:

@@ -484,6 +484,17 @@ def write_tls_pair(directory, cn="localhost", ca=None):
     return paths
 
 
+def unix_tls_listeners(directory, tls, port, **tls_opts):
+    """The listeners of a daemon in directory: the Unix socket kw.sock and
+    TLS on 127.0.0.1:port with the certificate and key of write_tls_pair's
+    paths tls (tls_opts added to the tls section)."""
+    d = pathlib.Path(directory)
+    return [{"unix": {"path": str(d / "kw.sock"), "mode": "0600"}},
+            {"tcp": {"address": "127.0.0.1:%d" % port,
+                     "tls": dict({"cert": str(tls["cert"]),
+                                  "key": str(tls["key"])}, **tls_opts)}}]
+
+
 # ---- tools -------------------------------------------------------------------
 
 

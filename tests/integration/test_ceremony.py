@@ -20,15 +20,13 @@ SYMMETRIC = ["aes-128", "aes-256", "hmac-sha256", "hmac-sha384",
 
 @pytest.fixture(scope="module")
 def ceremony(tmp_path_factory, shared_instance):
-    from kwharness import ConfiguredInstance, free_port, write_tls_pair
+    from kwharness import (ConfiguredInstance, free_port,
+                           unix_tls_listeners, write_tls_pair)
     d = tmp_path_factory.mktemp("ceremony")
     tls = write_tls_pair(d / "tls")
     port = free_port()
-    inst = ConfiguredInstance(d, {"listeners": [
-        {"unix": {"path": str(d / "kw.sock"), "mode": "0600"}},
-        {"tcp": {"address": "127.0.0.1:%d" % port,
-                 "tls": {"cert": str(tls["cert"]), "key": str(tls["key"]),
-                         "min_version": "1.2"}}}]})
+    inst = ConfiguredInstance(d, {"listeners": unix_tls_listeners(
+        d, tls, port, min_version="1.2")})
     inst.port = port
     inst.cafile = tls["ca"]
     inst.other_share = shared_instance.shares[0]
