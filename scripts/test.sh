@@ -59,7 +59,7 @@ if [ "$mode" != "--valgrind" ] && [ -d tests/integration ] &&
 	ls tests/integration/test_*.py >/dev/null 2>&1; then
 	KW_BUILD_DIR="$root/$builddir" /usr/bin/python3 -m pytest -q \
 		-p no:cacheprovider --junitxml="$results/integration.xml" \
-		tests/integration tests/pkcs11 || status=1
+		tests/integration tests/pkcs11 tests/tpm || status=1
 fi
 
 /usr/bin/python3 "$root/scripts/summarize-tests.py" "$results"

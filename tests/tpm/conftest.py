@@ -64,9 +64,13 @@ def make_tpm(tmp_path, ca):
 
 @pytest.fixture
 def tpm_instance(make_instance, ca, tmp_path):
+    made = []
+
     def make(tpm, name=None, **tpm_config):
+        name = name or "kwtpm%d" % len(made)
+        made.append(name)
         cfg = {"tcti": tpm.tcti, "ek_ca_file": str(ca.bundle),
-               "seal_file": str(tmp_path / (name or "kw") / "master.tpmseal"),
+               "seal_file": str(tmp_path / name / "master.tpmseal"),
                "seal_pcrs": "sha256:16"}
         cfg.update(tpm_config)
         inst = make_instance({"tpm": cfg}, name=name, init=False)

@@ -156,10 +156,8 @@ def test_other_tpm_cannot_answer_the_challenge(world, make_tpm, tmp_path):
     # the genuine TPM's EK and AK, but the challenge reaches another TPM
     ans = inst.root().ok("POST", "/v1/attest/enroll",
                          genuine.enroll_body("copycat", "builders"))
-    p = other.tools("tpm2_activatecredential", "-c", thief.dir / "ak.ctx",
-                    "-C", thief.dir / "ek.ctx", "-i",
-                    _cred_file(thief.dir, ans), "-o",
-                    thief.dir / "cred.out", check=False)
+    p = thief.activate_file(_cred_file(thief.dir, ans), thief.dir / "ak.ctx",
+                            check=False)
     assert p.returncode != 0  # the other TPM cannot recover it
     r = inst.root().post("/v1/attest/enroll/%s/activate" % ans["enrollment"],
                          {"credential": base64.b64encode(b"\0" * 32)
@@ -246,12 +244,13 @@ def test_rolled_back_reset_counter_is_refused(world, tmp_path):
     tpm, inst = world
     token = enroll_with_cli(inst, tpm, tmp=tmp_path)
     tpm.stop()
-    tpm.snapshot("old")  # counters as they are now
-    tpm.start()          # a TPM Reset: resetCount + 1
+    tpm.snapshot("old")  # counters as they are now: resetCount r
+    tpm.start()          # a TPM Reset: r + 1
+    tpm.reboot()         # r + 2
     assert attest_with_cli(inst, tpm, token).returncode == 0
     tpm.stop()
-    tpm.restore("old")   # the TPM's state rolled back
-    tpm.start()          # resetCount is now what it was before
+    tpm.restore("old")   # the TPM's state rolled back to r
+    tpm.start()          # r + 1: less than the r + 2 already seen
     p = attest_with_cli(inst, tpm, token)
     assert p.returncode == 1
     assert "reset/restart counter went backwards" in p.stderr

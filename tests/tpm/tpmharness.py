@@ -24,16 +24,22 @@ ALIVE = []  # every running swtpm, stopped at the end whatever happens
 
 
 def _free_ports():
-    """Two free TCP ports (server, control)."""
-    socks = []
-    for _ in range(2):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+    """Two free consecutive TCP ports (server P, control P + 1: the swtpm
+    TCTI finds the control channel there)."""
+    for _ in range(100):
+        a = socket.socket()
+        a.bind(("127.0.0.1", 0))
+        port = a.getsockname()[1]
+        b = socket.socket()
+        try:
+            b.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        finally:
+            a.close()
+            b.close()
+        return port, port + 1
+    raise AssertionError("no two consecutive free ports")
 
 
 class LocalCA:
@@ -240,10 +246,23 @@ class ToolsAgent:
         (d / "cred.in").write_bytes(tools_credential(
             base64.b64decode(answer["credential_blob"]),
             base64.b64decode(answer["secret"])))
-        self.tpm.tools("tpm2_activatecredential", "-c", d / "ak.ctx", "-C",
-                       d / "ek.ctx", "-i", d / "cred.in", "-o",
-                       d / "cred.out")
+        self.activate_file(d / "cred.in", d / "ak.ctx")
         return {"credential": b64((d / "cred.out").read_bytes())}
+
+    def activate_file(self, cred_in, key_ctx, check=True):
+        """tpm2_activatecredential of cred_in for key_ctx under the EK,
+        whose policy (PolicySecret of the endorsement hierarchy) is
+        satisfied in a policy session; the recovered credential is in
+        cred.out."""
+        d, t = self.dir, self.tpm
+        t.tools("tpm2_startauthsession", "--policy-session", "-S",
+                d / "session.ctx", flush=False)
+        t.tools("tpm2_policysecret", "-S", d / "session.ctx", "-c", "e",
+                flush=False)
+        return t.tools("tpm2_activatecredential", "-c", key_ctx, "-C",
+                       d / "ek.ctx", "-i", cred_in, "-o", d / "cred.out",
+                       "-P", "session:%s" % (d / "session.ctx"),
+                       check=check)
 
     def quote(self, nonce_b64, pcrs="sha256:16,23", key="ak.ctx"):
         """tpm2_quote over pcrs with the nonce; the body of
