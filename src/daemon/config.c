@@ -83,6 +83,13 @@ typedef struct y_security {
 	int mlock;
 } y_security;
 
+/* Scheduled backups (docs/backup.md). */
+typedef struct y_backup {
+	char *directory;
+	uint64_t interval;
+	uint64_t keep;
+} y_backup;
+
 /* The host TPM and attestation (docs/tpm.md). */
 typedef struct y_tpm {
 	char *tcti;
@@ -92,6 +99,11 @@ typedef struct y_tpm {
 	uint64_t grant_ttl;
 	uint64_t challenge_ttl;
 } y_tpm;
+
+/* CRL publication (docs/pki.md). */
+typedef struct y_pki {
+	char *crl_dir;
+} y_pki;
 
 typedef struct y_root {
 	y_listener *listeners;
@@ -104,7 +116,9 @@ typedef struct y_root {
 	y_log *log;
 	y_security *security;
 	uint64_t threads;
+	y_backup *backup;
 	y_tpm *tpm;
+	y_pki *pki;
 } y_root;
 
 #define OPT  CYAML_FLAG_OPTIONAL
@@ -233,6 +247,20 @@ static const cyaml_schema_field_t tpm_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t pki_fields[] = {
+	CYAML_FIELD_STRING_PTR("crl_dir", OPTP, y_pki, crl_dir, 1,
+			       CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
+static const cyaml_schema_field_t backup_fields[] = {
+	CYAML_FIELD_STRING_PTR("directory", CYAML_FLAG_POINTER, y_backup,
+			       directory, 1, CYAML_UNLIMITED),
+	CYAML_FIELD_UINT("interval", OPT, y_backup, interval),
+	CYAML_FIELD_UINT("keep", OPT, y_backup, keep),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t root_fields[] = {
 	CYAML_FIELD_SEQUENCE("listeners", CYAML_FLAG_POINTER, y_root, listeners,
 			     &listener_entry, 1, KW_LISTENERS_MAX),
@@ -246,7 +274,9 @@ static const cyaml_schema_field_t root_fields[] = {
 	CYAML_FIELD_MAPPING_PTR("security", OPTP, y_root, security,
 				security_fields),
 	CYAML_FIELD_UINT("threads", OPT, y_root, threads),
+	CYAML_FIELD_MAPPING_PTR("backup", OPTP, y_root, backup, backup_fields),
 	CYAML_FIELD_MAPPING_PTR("tpm", OPTP, y_root, tpm, tpm_fields),
+	CYAML_FIELD_MAPPING_PTR("pki", OPTP, y_root, pki, pki_fields),
 	CYAML_FIELD_END,
 };
 
@@ -570,6 +600,22 @@ static void convert(checker *ck, const y_root *y, kw_config *c)
 		c->mlock = (kw_mlock_mode)y->security->mlock;
 	}
 	c->threads = (unsigned)ranged(ck, "threads", y->threads, 0, 1, 256);
+	if (y->pki != NULL && y->pki->crl_dir != NULL) {
+		c->crl_dir = dup_str(y->pki->crl_dir);
+		if (c->crl_dir != NULL && c->crl_dir[0] != '/')
+			bad(ck, "pki.crl_dir", "must be an absolute path");
+	}
+	if (y->backup != NULL) {
+		c->backup_dir = dup_str(y->backup->directory);
+		if (c->backup_dir != NULL && c->backup_dir[0] != '/')
+			bad(ck, "backup.directory", "must be an absolute path");
+		c->backup_interval_s =
+			ranged(ck, "backup.interval", y->backup->interval,
+			       KW_CFG_BACKUP_INTERVAL, 1, 366 * 86400ull);
+		c->backup_keep =
+			(unsigned)ranged(ck, "backup.keep", y->backup->keep,
+					 KW_CFG_BACKUP_KEEP, 1, 100000);
+	}
 }
 
 kw_config *kw_config_new_defaults(void)
@@ -674,6 +720,8 @@ void kw_config_free(kw_config *c)
 	free(c->store_backend);
 	free(c->store_path);
 	free(c->audit_node);
+	free(c->backup_dir);
+	free(c->crl_dir);
 	free((char *)c->tpm.tcti);
 	free((char *)c->tpm.seal_file);
 	free((char *)c->tpm.seal_pcrs);

@@ -66,7 +66,13 @@ typedef struct kw_config {
 	uint64_t secure_heap_bytes;
 	kw_mlock_mode mlock;
 	unsigned threads; /* per listener; 0 = number of cores */
+
+	/* Scheduled backups (docs/backup.md): none when backup_dir is NULL. */
+	char *backup_dir;
+	uint64_t backup_interval_s;
+	unsigned backup_keep;
 	kw_svc_tpm_config tpm; /* strings owned (docs/tpm.md) */
+	char *crl_dir; /* CRL files (docs/pki.md); NULL = none */
 } kw_config;
 
 /* Defaults. */
@@ -77,6 +83,8 @@ typedef struct kw_config {
 #define KW_CFG_MAX_BATCH       1000u
 #define KW_CFG_CACHE_KEYS      10000u
 #define KW_CFG_SECURE_HEAP     (32u * 1024u * 1024u)
+#define KW_CFG_BACKUP_INTERVAL 86400u
+#define KW_CFG_BACKUP_KEEP     7u
 
 /* Loads and checks path. KW_OK with *out (kw_config_free it), or
  * KW_E_INVALID with err = "FILE:LINE: reason" (or "FILE: reason"). */

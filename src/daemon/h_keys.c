@@ -66,6 +66,40 @@ static bool usages_of(kw_req *r, const json_t *arr, uint32_t *out)
 	return false;
 }
 
+bool kw_h_key_spec_of(kw_req *r, const kw_key_create_req *in, kw_key_spec *spec,
+		      kw_label **labels, char **policy)
+{
+	if (!usages_of(r, in->usages, &spec->usages) ||
+	    !policy_of(r, in->policy, policy))
+		return false;
+	if (kw_key_type_parse(in->type, &spec->type) != KW_OK) {
+		kw_reply_error(r, 400, "unsupported", "unknown key type");
+		return false;
+	}
+	if (in->state != NULL && strcmp(in->state, "pre-active") != 0 &&
+	    strcmp(in->state, "active") != 0) {
+		kw_reply_error(r, 400, "invalid_argument",
+			       "state is active or pre-active");
+		return false;
+	}
+	if (in->labels != NULL &&
+	    (*labels = labels_of(in->labels, &spec->label_count)) == NULL) {
+		kw_reply_rc(r, KW_E_NOMEM);
+		return false;
+	}
+	spec->partition = kw_req_partition(r);
+	spec->name = in->name;
+	spec->exportable = in->exportable.set && in->exportable.v;
+	spec->rotation_period_s = in->rotation_period.v;
+	spec->labels = *labels;
+	spec->policy = *policy;
+	spec->initial_state =
+		in->state != NULL && strcmp(in->state, "pre-active") == 0
+			? KW_KEY_PRE_ACTIVE
+			: KW_KEY_STATE_NONE;
+	return true;
+}
+
 void kw_h_key_create(kw_req *r)
 {
 	kw_key_create_req in = {0};
@@ -77,34 +111,8 @@ void kw_h_key_create(kw_req *r)
 
 	if (!kw_req_decode(r, kw_key_create_spec,
 			   KW_NFIELDS(kw_key_create_spec), &in) ||
-	    !usages_of(r, in.usages, &spec.usages) ||
-	    !policy_of(r, in.policy, &policy))
+	    !kw_h_key_spec_of(r, &in, &spec, &labels, &policy))
 		goto out;
-	if (kw_key_type_parse(in.type, &spec.type) != KW_OK) {
-		kw_reply_error(r, 400, "unsupported", "unknown key type");
-		goto out;
-	}
-	if (in.state != NULL && strcmp(in.state, "pre-active") != 0 &&
-	    strcmp(in.state, "active") != 0) {
-		kw_reply_error(r, 400, "invalid_argument",
-			       "state is active or pre-active");
-		goto out;
-	}
-	if (in.labels != NULL &&
-	    (labels = labels_of(in.labels, &spec.label_count)) == NULL) {
-		kw_reply_rc(r, KW_E_NOMEM);
-		goto out;
-	}
-	spec.partition = kw_req_partition(r);
-	spec.name = in.name;
-	spec.exportable = in.exportable.set && in.exportable.v;
-	spec.rotation_period_s = in.rotation_period.v;
-	spec.labels = labels;
-	spec.policy = policy;
-	spec.initial_state =
-		in.state != NULL && strcmp(in.state, "pre-active") == 0
-			? KW_KEY_PRE_ACTIVE
-			: KW_KEY_STATE_NONE;
 	rc = kw_svc_key_create(r->svc, &r->call, &spec, &k);
 	reply_key(r, rc, 201, k);
 out:

@@ -6,6 +6,14 @@
 /* The REST handlers, one per route of docs/api.md (table in routes.c). */
 
 #include "daemon/request.h"
+#include "daemon/specs.h"
+
+/* h_keys.c: the key spec of a create request's members (also key
+ * import's, routes_backup.c). Answers 400 and returns false when one is
+ * unacceptable. *labels and *policy (malloc, start NULL) are the caller's
+ * to free, also on failure. */
+bool kw_h_key_spec_of(kw_req *r, const kw_key_create_req *in, kw_key_spec *spec,
+		      kw_label **labels, char **policy);
 
 /* h_sys.c */
 void kw_h_health(kw_req *r);

@@ -21,6 +21,7 @@
 #include "daemon/routes_attest.h"
 #include "daemon/router.h"
 #include "daemon/server.h"
+#include "service/svc_backup.h"
 #include "keywarden/log.h"
 #include "kw_config.h"
 
@@ -133,17 +134,45 @@ static int parse_args(int argc, char **argv, opts *o)
 	return 0;
 }
 
-/* Runs until SIGTERM or SIGINT; SIGHUP reopens the log file. */
-static void serve(kw_daemon *d, const sigset_t *sigs)
+/* A request prepared a restore (routes_backup.c): stop serving, let the
+ * requests in flight finish, swap the database in, serve again. False if
+ * the daemon cannot go on (it then stops; the files are intact). */
+static bool restore_apply(kw_daemon *d)
+{
+	kw_server_quiesce(d->server);
+	kw_server_drain(d->server);
+	kw_server_stop(d->server);
+	d->server = NULL;
+	bool reopened = false;
+	kw_svc_backup_apply(&d->svc, &reopened);
+	/* A new service gets its TPM features set up as at start. */
+	return d->svc != NULL &&
+	       (!reopened ||
+		kw_svc_attest_open(d->svc, &d->cfg->tpm) == KW_OK) &&
+	       kw_server_start(d, &d->server) == KW_OK;
+}
+
+/* Runs until SIGTERM or SIGINT; SIGHUP reopens the log file. Returns
+ * false if serving had to stop for another reason. */
+static bool serve(kw_daemon *d, const sigset_t *sigs)
 {
 	struct timespec ts = {1, 0};
-	time_t last_tick = time(NULL);
+	time_t last_tick = time(NULL), last_backup = time(NULL);
 
 	for (;;) {
 		int sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			KW_LOG_INFO("signal %d: shutting down", sig);
-			return;
+			return true;
+		}
+		if (kw_svc_backup_pending(d->svc) && !restore_apply(d))
+			return false;
+		if (d->cfg->backup_dir != NULL &&
+		    time(NULL) - last_backup >=
+			    (time_t)d->cfg->backup_interval_s) {
+			kw_svc_backup_scheduled(d->svc, d->cfg->backup_dir,
+						d->cfg->backup_keep);
+			last_backup = time(NULL);
 		}
 		if (sig == SIGHUP) {
 			if (kw_log_open(d->cfg->log_file) != 0)
@@ -241,6 +270,7 @@ int main(int argc, char **argv)
 	sc.audit = d.cfg->audit;
 	sc.audit.node = d.cfg->audit_node;
 	sc.key_cache_max = (size_t)d.cfg->cache_keys;
+	sc.pki.crl_dir = d.cfg->crl_dir;
 	if (kw_service_open(&sc, &d.svc) != KW_OK ||
 	    kw_svc_attest_open(d.svc, &d.cfg->tpm) != KW_OK)
 		goto out;
@@ -259,7 +289,8 @@ int main(int argc, char **argv)
 	}
 	KW_LOG_INFO("keywardend %s ready", KW_VERSION);
 
-	serve(&d, &sigs);
+	if (!serve(&d, &sigs))
+		goto out;
 
 	/* Stop accepting, let requests in flight finish (their audit events
 	 * included), then checkpoint the audit trail and seal. */

@@ -21,9 +21,12 @@ typedef struct kw_req kw_req;
 typedef void (*kw_handler_fn)(kw_req *r);
 
 enum {
-	KW_RF_NO_AUTH = 1u << 0,     /* no bearer token needed */
-	KW_RF_NO_AUDIT = 1u << 1,    /* probes only: health, metrics */
-	KW_RF_AUTH_ON_TCP = 1u << 2, /* no token on the Unix socket */
+	KW_RF_NO_AUTH = 1u << 0,       /* no bearer token needed */
+	KW_RF_NO_AUDIT = 1u << 1,      /* probes only: health, metrics */
+	KW_RF_AUTH_ON_TCP = 1u << 2,   /* no token on the Unix socket */
+	KW_RF_AUTH_OPTIONAL = 1u << 3, /* a token is checked if one is sent */
+	KW_RF_RAW_BODY = 1u << 4, /* the body is bytes (r->raw), not JSON;
+				   * the handler checks r->raw_type */
 };
 
 typedef struct kw_route {

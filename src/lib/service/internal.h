@@ -27,7 +27,12 @@ struct kw_service {
 	kw_quorum *quorum;
 	unsigned ticks;
 	struct kw_svc_attest *attest; /* TPM features (svc_attest.c) */
+	kw_service_config cfg;	      /* as opened: a restore reopens it */
+	struct svc_restore *restore;  /* prepared, not applied (svc_backup.c) */
 };
+
+/* Drops a prepared restore (wiping its master key); kw_service_close. */
+void svc_backup_forget(kw_service *svc);
 
 /* Role check for op in partition (no key involved). KW_OK, or
  * KW_E_UNAUTHENTICATED (no caller), KW_E_DENIED with ev.reason set. Sets

@@ -35,6 +35,7 @@ kw_rc kw_service_open(const kw_service_config *cfg, kw_service **out)
 	svc = calloc(1, sizeof(*svc));
 	if (svc == NULL)
 		return KW_E_NOMEM;
+	svc->cfg = *cfg;
 	rc = kw_store_open(&cfg->store, &svc->store);
 	if (rc != KW_OK) {
 		KW_LOG_ERROR("cannot open the %s store: %s",
@@ -97,6 +98,7 @@ void kw_service_close(kw_service *svc)
 	kw_quorum_free(svc->quorum);
 	kw_barrier_free(svc->barrier);
 	kw_store_close(svc->store);
+	svc_backup_forget(svc);
 	free(svc);
 }
 
