@@ -27,15 +27,9 @@ static const kw_field create_spec[] = {
 	KW_FIELD(object_req, attrs, "attrs", KW_FIELD_STRMAP, false, 0, 256),
 };
 
-static const kw_field update_spec[] = {
-	KW_FIELD(object_req, label, "label", KW_FIELD_STRING, false, 1,
-		 KW_OBJECT_LABEL_MAX),
-	KW_FIELD(object_req, ckaid, "ckaid", KW_FIELD_B64, false, 1,
-		 KW_OBJECT_CKAID_MAX),
-	KW_FIELD(object_req, private_obj, "private", KW_FIELD_BOOL, false, 0,
-		 0),
-	KW_FIELD(object_req, attrs, "attrs", KW_FIELD_STRMAP, false, 0, 256),
-};
+/* PATCH takes the same fields but the class (which is the first). */
+static const kw_field *const update_spec = create_spec + 1;
+#define UPDATE_NFIELDS (KW_NFIELDS(create_spec) - 1)
 
 static kw_object_spec spec_of(const object_req *in)
 {
@@ -143,8 +137,7 @@ void kw_h_object_get(kw_req *r)
 
 void kw_h_object_update(kw_req *r)
 {
-	object_write(r, update_spec, KW_NFIELDS(update_spec),
-		     kw_req_param(r, 0));
+	object_write(r, update_spec, UPDATE_NFIELDS, kw_req_param(r, 0));
 }
 
 void kw_h_object_delete(kw_req *r)

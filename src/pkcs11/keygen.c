@@ -274,45 +274,6 @@ static CK_RV pair_type(CK_MECHANISM_TYPE mt, CK_ATTRIBUTE_PTR pub,
 	return CKR_OK;
 }
 
-CK_RV p11_generate_key_pair(p11_session *s, CK_MECHANISM_PTR mech,
-			    CK_ATTRIBUTE_PTR pub, CK_ULONG n_pub,
-			    CK_ATTRIBUTE_PTR priv, CK_ULONG n_priv,
-			    CK_OBJECT_HANDLE_PTR out_pub,
-			    CK_OBJECT_HANDLE_PTR out_priv)
-{
-	p11_module *m = p11_module_get();
-	const p11_mech *pm;
-	key_req r = {0};
-	CK_OBJECT_HANDLE *h = NULL;
-	size_t n = 0;
-	CK_RV rv;
-
-	if (mech == NULL || out_pub == NULL || out_priv == NULL ||
-	    (pub == NULL && n_pub > 0) || (priv == NULL && n_priv > 0))
-		return CKR_ARGUMENTS_BAD;
-	pm = p11_mech_find(mech->mechanism);
-	if (pm == NULL || pm->alg != P11_ALG_KEYGEN ||
-	    !(pm->info.flags & CKF_GENERATE_KEY_PAIR))
-		return CKR_MECHANISM_INVALID;
-	rv = may_create(s);
-	if (rv == CKR_OK)
-		rv = pair_type(mech->mechanism, pub, n_pub, &r);
-	if (rv == CKR_OK)
-		rv = common(priv, n_priv, &r);
-	if (rv == CKR_OK)
-		rv = common(pub, n_pub, &r);
-	if (rv == CKR_OK)
-		rv = create_key(s, &r, &h, &n);
-	if (rv == CKR_OK) {
-		*out_pub = pick(m, h, n, P11_PUB);
-		*out_priv = pick(m, h, n, P11_PRIV);
-		rv = *out_pub != 0 && *out_priv != 0 ? CKR_OK
-						     : CKR_DEVICE_ERROR;
-	}
-	free(h);
-	return rv;
-}
-
 static CK_RV secret_type(CK_MECHANISM_TYPE mt, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 			 key_req *r)
 {
@@ -348,35 +309,64 @@ static CK_RV secret_type(CK_MECHANISM_TYPE mt, CK_ATTRIBUTE_PTR t, CK_ULONG n,
 	return CKR_OK;
 }
 
-CK_RV p11_generate_key(p11_session *s, CK_MECHANISM_PTR mech,
-		       CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+/* Key generation with a mechanism that has flag: the type comes from
+ * template a (the public key's, or the secret key's), the common
+ * attributes from a and b (the private key's). out_b: the private key
+ * handle of a pair, NULL for a secret key. */
+static CK_RV generate(p11_session *s, CK_MECHANISM_PTR mech, CK_FLAGS flag,
+		      CK_ATTRIBUTE_PTR a, CK_ULONG na, CK_ATTRIBUTE_PTR b,
+		      CK_ULONG nb, CK_OBJECT_HANDLE_PTR out_a,
+		      CK_OBJECT_HANDLE_PTR out_b)
 {
 	p11_module *m = p11_module_get();
+	bool pair = flag == CKF_GENERATE_KEY_PAIR;
 	const p11_mech *pm;
 	key_req r = {0};
 	CK_OBJECT_HANDLE *h = NULL;
-	size_t nh = 0;
+	size_t n = 0;
 	CK_RV rv;
 
-	if (mech == NULL || out == NULL || (t == NULL && n > 0))
+	if (mech == NULL || out_a == NULL || (pair && out_b == NULL) ||
+	    (a == NULL && na > 0) || (b == NULL && nb > 0))
 		return CKR_ARGUMENTS_BAD;
 	pm = p11_mech_find(mech->mechanism);
-	if (pm == NULL || pm->alg != P11_ALG_KEYGEN ||
-	    !(pm->info.flags & CKF_GENERATE))
+	if (pm == NULL || pm->alg != P11_ALG_KEYGEN || !(pm->info.flags & flag))
 		return CKR_MECHANISM_INVALID;
 	rv = may_create(s);
 	if (rv == CKR_OK)
-		rv = secret_type(mech->mechanism, t, n, &r);
+		rv = pair ? pair_type(mech->mechanism, a, na, &r)
+			  : secret_type(mech->mechanism, a, na, &r);
 	if (rv == CKR_OK)
-		rv = common(t, n, &r);
+		rv = common(b, nb, &r);
 	if (rv == CKR_OK)
-		rv = create_key(s, &r, &h, &nh);
+		rv = common(a, na, &r);
+	if (rv == CKR_OK)
+		rv = create_key(s, &r, &h, &n);
 	if (rv == CKR_OK) {
-		*out = pick(m, h, nh, P11_SECRET);
-		rv = *out != 0 ? CKR_OK : CKR_DEVICE_ERROR;
+		*out_a = pick(m, h, n, pair ? P11_PUB : P11_SECRET);
+		if (pair)
+			*out_b = pick(m, h, n, P11_PRIV);
+		rv = *out_a != 0 && (!pair || *out_b != 0) ? CKR_OK
+							   : CKR_DEVICE_ERROR;
 	}
 	free(h);
 	return rv;
+}
+
+CK_RV p11_generate_key_pair(p11_session *s, CK_MECHANISM_PTR mech,
+			    CK_ATTRIBUTE_PTR pub, CK_ULONG n_pub,
+			    CK_ATTRIBUTE_PTR priv, CK_ULONG n_priv,
+			    CK_OBJECT_HANDLE_PTR out_pub,
+			    CK_OBJECT_HANDLE_PTR out_priv)
+{
+	return generate(s, mech, CKF_GENERATE_KEY_PAIR, pub, n_pub, priv,
+			n_priv, out_pub, out_priv);
+}
+
+CK_RV p11_generate_key(p11_session *s, CK_MECHANISM_PTR mech,
+		       CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
+{
+	return generate(s, mech, CKF_GENERATE, t, n, NULL, 0, out, NULL);
 }
 
 /* ---- certificates and data objects ------------------------------------------------- */

@@ -7,7 +7,6 @@ RSA key the process generated itself, so it can see key material where
 there is some."""
 
 import subprocess
-import sys
 import textwrap
 
 import pytest

@@ -12,8 +12,7 @@ import threading
 
 import pytest
 import PyKCS11
-from PyKCS11 import LowLevel as LL
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 
 from p11env import pykcs11_lib
