@@ -86,6 +86,10 @@ typedef struct kw_profile_rules {
 	char cn[KW_PROFILE_PATTERNS_MAX][KW_PKI_NAME_MAX + 1];
 } kw_profile_rules;
 
+/* The maximum validity of profile p under rules r (r->max_days, or the
+ * profile's default when 0), in days; 0 for "ca" and unknown profiles. */
+uint32_t kw_profile_max_days(kw_profile p, const kw_profile_rules *r);
+
 /* The built-in rules of profile p (every requestable profile enabled, the
  * default maximum validity, no patterns = the defaults). */
 void kw_profile_rules_default(kw_profile p, kw_profile_rules *out);
@@ -201,8 +205,9 @@ void kw_ca_chain_free(uint8_t **certs, size_t *lens, size_t n);
 /* Replaces a CA's profile rules and CRL settings (what is set). */
 typedef struct kw_ca_update {
 	const kw_profile_rules *profiles; /* NULL = unchanged */
-	const char *crl_url;		  /* NULL = unchanged, "" = none */
-	uint32_t crl_days;		  /* 0 = unchanged */
+	unsigned profiles_set; /* bit per kw_profile replaced; 0 = all */
+	const char *crl_url;   /* NULL = unchanged, "" = none */
+	uint32_t crl_days;     /* 0 = unchanged */
 } kw_ca_update;
 
 kw_rc kw_ca_update_rules(kw_pki *p, const char *partition, const char *name,

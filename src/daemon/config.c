@@ -100,6 +100,11 @@ typedef struct y_tpm {
 	uint64_t challenge_ttl;
 } y_tpm;
 
+/* CRL publication (docs/pki.md). */
+typedef struct y_pki {
+	char *crl_dir;
+} y_pki;
+
 typedef struct y_root {
 	y_listener *listeners;
 	unsigned listeners_count;
@@ -113,6 +118,7 @@ typedef struct y_root {
 	uint64_t threads;
 	y_backup *backup;
 	y_tpm *tpm;
+	y_pki *pki;
 } y_root;
 
 #define OPT  CYAML_FLAG_OPTIONAL
@@ -241,6 +247,12 @@ static const cyaml_schema_field_t tpm_fields[] = {
 	CYAML_FIELD_END,
 };
 
+static const cyaml_schema_field_t pki_fields[] = {
+	CYAML_FIELD_STRING_PTR("crl_dir", OPTP, y_pki, crl_dir, 1,
+			       CYAML_UNLIMITED),
+	CYAML_FIELD_END,
+};
+
 static const cyaml_schema_field_t backup_fields[] = {
 	CYAML_FIELD_STRING_PTR("directory", CYAML_FLAG_POINTER, y_backup,
 			       directory, 1, CYAML_UNLIMITED),
@@ -264,6 +276,7 @@ static const cyaml_schema_field_t root_fields[] = {
 	CYAML_FIELD_UINT("threads", OPT, y_root, threads),
 	CYAML_FIELD_MAPPING_PTR("backup", OPTP, y_root, backup, backup_fields),
 	CYAML_FIELD_MAPPING_PTR("tpm", OPTP, y_root, tpm, tpm_fields),
+	CYAML_FIELD_MAPPING_PTR("pki", OPTP, y_root, pki, pki_fields),
 	CYAML_FIELD_END,
 };
 
@@ -587,6 +600,11 @@ static void convert(checker *ck, const y_root *y, kw_config *c)
 		c->mlock = (kw_mlock_mode)y->security->mlock;
 	}
 	c->threads = (unsigned)ranged(ck, "threads", y->threads, 0, 1, 256);
+	if (y->pki != NULL && y->pki->crl_dir != NULL) {
+		c->crl_dir = dup_str(y->pki->crl_dir);
+		if (c->crl_dir != NULL && c->crl_dir[0] != '/')
+			bad(ck, "pki.crl_dir", "must be an absolute path");
+	}
 	if (y->backup != NULL) {
 		c->backup_dir = dup_str(y->backup->directory);
 		if (c->backup_dir != NULL && c->backup_dir[0] != '/')
@@ -703,6 +721,7 @@ void kw_config_free(kw_config *c)
 	free(c->store_path);
 	free(c->audit_node);
 	free(c->backup_dir);
+	free(c->crl_dir);
 	free((char *)c->tpm.tcti);
 	free((char *)c->tpm.seal_file);
 	free((char *)c->tpm.seal_pcrs);

@@ -281,6 +281,17 @@ static void run_route(req_ctx *x)
 	kw_decode_error err;
 	kw_rc rc;
 
+	if ((r->m.route->flags & KW_RF_RAW_BODY) != 0) {
+		/* bytes for the handler; x->buf is wiped and freed when the
+		 * request completes */
+		r->raw = (const uint8_t *)x->buf;
+		r->raw_len = x->len;
+		r->raw_type = MHD_lookup_connection_value(
+			r->conn, MHD_HEADER_KIND, "Content-Type");
+		kw_req_approval_read(r);
+		r->m.route->handler(r);
+		return;
+	}
 	rc = kw_json_parse_body(x->buf, x->len, &r->body, &err);
 	/* The JSON holds what it needs; the raw body may hold secrets. */
 	if (x->buf != NULL) {
@@ -374,7 +385,9 @@ static bool check_headers(req_ctx *x, const char *url, const char *method,
 	ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 					 "Content-Type");
 	if (((cl != NULL && strcmp(cl, "0") != 0) || te != NULL) &&
-	    !media_type_ok(ct)) {
+	    !media_type_ok(ct) &&
+	    !(x->route_res == KW_ROUTE_FOUND &&
+	      (r->m.route->flags & KW_RF_RAW_BODY) != 0)) {
 		kw_reply_error(r, 415, "unsupported_media_type",
 			       "the body must be application/json");
 		r->close = true;

@@ -270,6 +270,7 @@ int main(int argc, char **argv)
 	sc.audit = d.cfg->audit;
 	sc.audit.node = d.cfg->audit_node;
 	sc.key_cache_max = (size_t)d.cfg->cache_keys;
+	sc.pki.crl_dir = d.cfg->crl_dir;
 	if (kw_service_open(&sc, &d.svc) != KW_OK ||
 	    kw_svc_attest_open(d.svc, &d.cfg->tpm) != KW_OK)
 		goto out;

@@ -35,6 +35,11 @@ struct kw_req {
 	kw_route_match m;
 	kw_svc_call call;
 	json_t *body; /* the parsed request body (an object), or NULL */
+	/* KW_RF_RAW_BODY routes: the body as sent and its Content-Type
+	 * (NULL if none); body is NULL. */
+	const uint8_t *raw;
+	size_t raw_len;
+	const char *raw_type;
 
 	/* The answer, set by kw_reply_*. */
 	unsigned status;

@@ -286,6 +286,16 @@ typedef struct kw_x509_info {
 kw_rc kw_x509_info_parse(const uint8_t *der, size_t len, kw_x509_info **out);
 void kw_x509_info_free(kw_x509_info *i);
 
+/* The DER encodings of a certificate's subject and issuer names and of its
+ * serial number (an INTEGER), as PKCS#11 certificate objects carry them
+ * (CKA_SUBJECT, CKA_ISSUER, CKA_SERIAL_NUMBER); each malloc()ed. */
+typedef struct kw_x509_parts {
+	uint8_t *subject, *issuer, *serial;
+	size_t subject_len, issuer_len, serial_len;
+} kw_x509_parts;
+kw_rc kw_x509_parts_get(const uint8_t *der, size_t len, kw_x509_parts *out);
+void kw_x509_parts_clear(kw_x509_parts *p);
+
 /* KW_OK if cert's signature verifies with issuer's public key and its
  * issuer name is issuer's subject; KW_E_VERIFY if not; KW_E_INVALID if
  * either does not parse. */

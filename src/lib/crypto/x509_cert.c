@@ -564,3 +564,61 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+/* A malloc()ed copy of what an i2d call wrote (n bytes into buf). */
+static uint8_t *i2d_copy(unsigned char *buf, int n, size_t *len)
+{
+	uint8_t *out = n > 0 ? malloc((size_t)n) : NULL;
+
+	if (out != NULL) {
+		memcpy(out, buf, (size_t)n);
+		*len = (size_t)n;
+	}
+	OPENSSL_free(buf);
+	return out;
+}
+
+kw_rc kw_x509_parts_get(const uint8_t *der, size_t len, kw_x509_parts *out)
+{
+	const unsigned char *p = der;
+	unsigned char *buf = NULL;
+	X509 *x = NULL;
+	kw_x509_parts r = {0};
+	kw_rc rc = KW_E_INVALID;
+
+	if (der == NULL || out == NULL || len == 0 || len > KW_DER_MAX)
+		goto out;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL || p != der + len)
+		goto out;
+	rc = KW_E_NOMEM;
+	r.subject = i2d_copy(buf, i2d_X509_NAME(X509_get_subject_name(x), &buf),
+			     &r.subject_len);
+	buf = NULL;
+	r.issuer = i2d_copy(buf, i2d_X509_NAME(X509_get_issuer_name(x), &buf),
+			    &r.issuer_len);
+	buf = NULL;
+	r.serial =
+		i2d_copy(buf, i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &buf),
+			 &r.serial_len);
+	if (r.subject != NULL && r.issuer != NULL && r.serial != NULL) {
+		*out = r;
+		memset(&r, 0, sizeof(r));
+		rc = KW_OK;
+	}
+out:
+	kw_x509_parts_clear(&r);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
+}
+
+void kw_x509_parts_clear(kw_x509_parts *p)
+{
+	if (p == NULL)
+		return;
+	free(p->subject);
+	free(p->issuer);
+	free(p->serial);
+	memset(p, 0, sizeof(*p));
+}

@@ -562,8 +562,9 @@ static kw_rc update_fn(kw_pki *p, kw_store_txn *t, void *arg)
 	a->out = NULL;
 	if (rc != KW_OK)
 		return rc;
-	if (a->u->profiles != NULL)
-		for (int i = KW_PROFILE_TLS_SERVER; i < KW_PROFILE_CA; i++)
+	for (int i = KW_PROFILE_TLS_SERVER;
+	     a->u->profiles != NULL && i < KW_PROFILE_CA; i++)
+		if (a->u->profiles_set == 0 || (a->u->profiles_set & (1u << i)))
 			r->info.profiles[i] = a->u->profiles[i];
 	if (a->u->crl_url != NULL)
 		snprintf(r->info.crl_url, sizeof(r->info.crl_url), "%s",
@@ -597,6 +598,8 @@ kw_rc kw_ca_update_rules(kw_pki *p, const char *partition, const char *name,
 				   "crl_days must be 1-%d", CRL_DAYS_MAX);
 	for (int i = KW_PROFILE_TLS_SERVER;
 	     u->profiles != NULL && i < KW_PROFILE_CA; i++) {
+		if (u->profiles_set != 0 && !(u->profiles_set & (1u << i)))
+			continue;
 		rc = kw_pki_rules_valid((kw_profile)i, &u->profiles[i], err,
 					err_len);
 		if (rc != KW_OK)

@@ -114,7 +114,8 @@ void kw_pki_crl_write(kw_pki *p, const kw_ca_rec *r)
 		return;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", p->crl_dir, c->partition);
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if ((mkdir(p->crl_dir, 0755) != 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) != 0 && errno != EEXIST)) {
 		KW_LOG_WARN("cannot create the CRL directory %s", dir);
 		return;
 	}

@@ -183,8 +183,6 @@ kw_rc kw_pki_profile_apply(const kw_ca_rec *const *chain, size_t n_chain,
 			   const kw_pki_ask *a, kw_san *sans, size_t *n_sans,
 			   kw_x509_tbs *t, char *err, size_t err_len);
 
-/* The maximum validity of profile p under rules r, in days. */
-uint32_t kw_pki_profile_max_days(kw_profile p, const kw_profile_rules *r);
 
 /* ---- CRLs (crl.c) ------------------------------------------------------ */
 

@@ -101,7 +101,7 @@ static kw_rc names_of(const kw_issue_req *r, const kw_csr *csr, kw_dn *dn,
 static kw_rc validity(const kw_ca_rec *ca, kw_profile prof, uint32_t days,
 		      int64_t now, int64_t *out, char *err, size_t err_len)
 {
-	uint32_t max = kw_pki_profile_max_days(prof, &ca->info.profiles[prof]);
+	uint32_t max = kw_profile_max_days(prof, &ca->info.profiles[prof]);
 
 	if (now >= ca->info.not_after)
 		return kw_pki_fail(err, err_len, KW_E_STATE,

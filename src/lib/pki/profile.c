@@ -114,7 +114,7 @@ void kw_profile_rules_default(kw_profile p, kw_profile_rules *out)
 	out->enabled = p > KW_PROFILE_NONE && p < KW_PROFILE_CA;
 }
 
-uint32_t kw_pki_profile_max_days(kw_profile p, const kw_profile_rules *r)
+uint32_t kw_profile_max_days(kw_profile p, const kw_profile_rules *r)
 {
 	if (p <= KW_PROFILE_NONE || p >= KW_PROFILE_CA)
 		return 0;

@@ -10,6 +10,7 @@
 
 #include "keywarden/log.h"
 #include "service/internal.h"
+#include "service/svc_ca.h"
 #include "service/svc_attest.h"
 
 #define KEY_CACHE_DEFAULT 10000
@@ -67,6 +68,12 @@ kw_rc kw_service_open(const kw_service_config *cfg, kw_service **out)
 		KW_LOG_ERROR("cannot open the audit trail: %s", kw_rc_str(rc));
 		goto out;
 	}
+	rc = kw_pki_open(svc->barrier, svc->store, svc->keys, &cfg->pki,
+			 &svc->pki);
+	if (rc != KW_OK) {
+		KW_LOG_ERROR("cannot open the PKI: %s", kw_rc_str(rc));
+		goto out;
+	}
 	rc = kw_quorum_open(svc->barrier, svc->store, &cfg->quorum,
 			    &svc->quorum);
 	if (rc != KW_OK) {
@@ -96,6 +103,7 @@ void kw_service_close(kw_service *svc)
 	if (svc->auth != NULL)
 		kw_auth_free(svc->auth);
 	kw_quorum_free(svc->quorum);
+	kw_pki_free(svc->pki);
 	kw_barrier_free(svc->barrier);
 	kw_store_close(svc->store);
 	svc_backup_forget(svc);
@@ -142,6 +150,7 @@ void kw_service_tick(kw_service *svc)
 				    kw_rc_str(rc));
 	}
 	svc_quorum_tick(svc);
+	svc_ca_tick(svc); /* CRLs (svc_ca.c) */
 }
 
 /* ---- calls and their audit events ------------------------------------ */

@@ -40,6 +40,7 @@
 #include "keywarden/auth.h"
 #include "keywarden/barrier.h"
 #include "keywarden/keys.h"
+#include "keywarden/pki.h"
 #include "keywarden/quorum.h"
 #include "keywarden/rc.h"
 #include "keywarden/secret.h"
@@ -52,6 +53,7 @@ typedef struct kw_service_config {
 	kw_auth_config auth;
 	kw_audit_config audit;
 	kw_quorum_config quorum; /* approvals' default TTL */
+	kw_pki_config pki;	 /* CRL files (docs/pki.md) */
 	size_t key_cache_max; /* 0 = 10000 */
 } kw_service_config;
 
