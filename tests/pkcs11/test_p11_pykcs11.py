@@ -637,3 +637,32 @@ def test_audit_shows_every_operation_with_principal(token, session, uniq):
     assert ("random", "p11app", "ok") in ops
     sign = [e for e in entries if e["op"] == "key_sign"][0]
     assert sign["key"]["name"] == name and sign["partition"] == "p11"
+
+
+def test_requests_per_operation(token, session, uniq):
+    """What the daemon sees (its audit trail has one entry per request):
+    a find by label with a key class is one indexed lookup; C_SignInit
+    costs nothing; each C_Sign is one request."""
+    name = "req-" + uniq
+    ec_pair(session, name)
+    before = len(token.audit_entries())
+    priv = find1(session, [(P.CKA_CLASS, P.CKO_PRIVATE_KEY),
+                           (P.CKA_LABEL, name)])
+    after_find = token.audit_entries()[before:]
+    assert [e["op"] for e in after_find] == ["key_read"]
+    for i in range(20):
+        session.sign(priv, b"m%d" % i, P.Mechanism(P.CKM_ECDSA_SHA256))
+    ops = [e["op"] for e in token.audit_entries()[before + 1:]
+           if e["op"] != "checkpoint"]
+    assert ops == ["key_sign"] * 20
+
+
+def test_labels_with_any_characters(token, session, uniq):
+    label = "Küche & keys / %s" % uniq
+    pub, priv = ec_pair(session, label)
+    assert session.getAttributeValue(priv, [P.CKA_LABEL])[0] == label
+    found = session.findObjects([(P.CKA_LABEL, label)])
+    assert {o.value() for o in found} == {pub.value(), priv.value()}
+    # The key's name is the label, reversibly encoded.
+    name = "K_c3_bcche_20_26_20keys_20_2f_20" + uniq
+    assert token.key(name)["name"] == name
