@@ -3,9 +3,11 @@
 #define KW_LOG_MODULE "pkcs11"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "keywarden/log.h"
 #include "pkcs11/p11.h"
 
@@ -17,6 +19,19 @@
  * Connections beyond `connections` idle ones are closed. The pool's lock
  * guards the idle list only; no request runs under it.
  */
+
+/* Requests parked for a quorum (202): the digest of the request and the
+ * approval's id. When the application makes the identical call again, the
+ * module sends it with ?approval=<id>: it runs once the approvers have
+ * approved it, and answers CKR_FUNCTION_REJECTED while they have not. */
+#define PARKED_MAX 64
+#define PARKED_ID  64
+
+typedef struct parked {
+	uint8_t digest[32];
+	char id[PARKED_ID];
+	bool used;
+} parked;
 
 typedef struct pconn {
 	kw_client *c;
@@ -31,6 +46,8 @@ struct p11_pool {
 	unsigned max;
 	kw_client_opts opts; /* strings borrowed from the module's config */
 	atomic_bool down;    /* the last request could not reach the daemon */
+	parked parked[PARKED_MAX]; /* under lock */
+	unsigned parked_next;
 };
 
 kw_rc p11_pool_new(const p11_config *cfg, p11_pool **out)
@@ -190,6 +207,63 @@ static void note_reachability(p11_pool *p, kw_rc rc, const kw_client_error *e)
 			     e->message);
 }
 
+/* The digest identifying a key operation's request (method, path, body);
+ * false for any other request (no credential or password goes in). */
+static bool request_digest(const char *method, const char *path, json_t *body,
+			   uint8_t out[32])
+{
+	char *text;
+	size_t len = 0;
+	kw_digest_ctx *d = NULL;
+	uint8_t dg[KW_DIGEST_MAX];
+	bool ok;
+
+	if (strcmp(method, "POST") != 0 || strncmp(path, "/v1/keys/", 9) != 0)
+		return false;
+	text = body != NULL ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS)
+			    : NULL;
+	ok = kw_digest_ctx_new(KW_HASH_SHA256, &d) == KW_OK &&
+	     kw_digest_ctx_update(d, method, strlen(method) + 1) == KW_OK &&
+	     kw_digest_ctx_update(d, path, strlen(path) + 1) == KW_OK &&
+	     (text == NULL ||
+	      kw_digest_ctx_update(d, text, strlen(text)) == KW_OK) &&
+	     kw_digest_ctx_final(d, dg, &len) == KW_OK && len == 32;
+	if (ok)
+		memcpy(out, dg, 32);
+	kw_digest_ctx_free(d);
+	free(text);
+	return ok;
+}
+
+/* Finds (id non-NULL: sets, "" forgets) the approval of digest. */
+static bool parked_use(p11_pool *p, const uint8_t digest[32], const char *set,
+		       char found[PARKED_ID])
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < PARKED_MAX && !hit; i++) {
+		parked *e = &p->parked[i];
+		if (!e->used || memcmp(e->digest, digest, 32) != 0)
+			continue;
+		hit = true;
+		if (found != NULL)
+			snprintf(found, PARKED_ID, "%s", e->id);
+		if (set != NULL && set[0] == '\0')
+			e->used = false;
+		else if (set != NULL)
+			snprintf(e->id, sizeof(e->id), "%s", set);
+	}
+	if (!hit && set != NULL && set[0] != '\0') {
+		parked *e = &p->parked[p->parked_next++ % PARKED_MAX];
+		memcpy(e->digest, digest, 32);
+		snprintf(e->id, sizeof(e->id), "%s", set);
+		e->used = true;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return hit;
+}
+
 kw_rc p11_call(p11_module *m, p11_slot *slot, const p11_cred *cred,
 	       const char *method, const char *path, json_t *body,
 	       long *out_status, json_t **out, kw_client_error *out_err)
@@ -197,11 +271,20 @@ kw_rc p11_call(p11_module *m, p11_slot *slot, const p11_cred *cred,
 	kw_client_error err = {0};
 	json_t *j = NULL;
 	long status = 0;
+	uint8_t digest[32];
+	char approval[PARKED_ID], full[sizeof(((kw_client_path *)0)->buf) + 80];
+	bool keyed = request_digest(method, path, body, digest);
+	bool resubmit = keyed && parked_use(m->pool, digest, NULL, approval);
 	pconn *n = checkout(m->pool, &err);
 	kw_rc rc = KW_E_NOMEM;
 
 	if (n == NULL)
 		goto out;
+	if (resubmit) {
+		snprintf(full, sizeof(full), "%s%capproval=%s", path,
+			 strchr(path, '?') != NULL ? '&' : '?', approval);
+		path = full;
+	}
 	rc = use_cred(m, slot, cred, n);
 	if (rc == KW_OK)
 		rc = kw_client_call(n->c, method, path, body, &status, &j);
@@ -209,15 +292,23 @@ kw_rc p11_call(p11_module *m, p11_slot *slot, const p11_cred *cred,
 		err = *kw_client_last_error(n->c);
 	note_reachability(m->pool, rc, &err);
 	checkin(m->pool, n);
-	/* 202: the daemon parked the request until a quorum approves it. */
+	/* 202: the daemon parked the request until a quorum approves it;
+	 * the identical request later goes with the approval's id. An
+	 * approval that ran, expired or was rejected is forgotten. */
 	if (rc == KW_OK && status == 202) {
 		json_t *a = json_object_get(j, "approval");
 		const char *id = json_string_value(json_object_get(a, "id"));
 		KW_LOG_WARN("%s %s needs approval%s%s before it runs", method,
 			    path, id != NULL ? ": request " : "",
 			    id != NULL ? id : "");
+		if (keyed && id != NULL && strlen(id) < PARKED_ID)
+			parked_use(m->pool, digest, id, NULL);
 		snprintf(err.code, sizeof(err.code), "quorum_pending");
 		rc = KW_E_QUORUM_PENDING;
+	} else if (resubmit && rc != KW_E_UNAVAILABLE) {
+		if (rc != KW_OK)
+			KW_LOG_WARN("approval %s: %s", approval, err.message);
+		parked_use(m->pool, digest, "", NULL);
 	}
 	if (rc != KW_OK)
 		goto out;

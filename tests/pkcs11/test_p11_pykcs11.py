@@ -606,8 +606,9 @@ def test_key_policy_applies(token, session, uniq):
 
 
 def test_quorum_sign_needs_approval(token, session, uniq):
-    """A key whose policy puts signing under a quorum: C_Sign returns
-    CKR_FUNCTION_REJECTED (the request is parked) until it is approved."""
+    """A key whose policy puts signing under a 2-of-N quorum: C_Sign gives
+    CKR_FUNCTION_REJECTED (the daemon parks the request) until two
+    custodians approve; then the identical C_Sign runs, once."""
     name = "quo-" + uniq
     r = token.root.post(token.q("/v1/keys"), {
         "name": name, "type": "ecdsa-p256",
@@ -618,10 +619,33 @@ def test_quorum_sign_needs_approval(token, session, uniq):
     if probe.status != 202:
         pytest.skip("this keywardend parks no request for a quorum yet "
                     "(issue 4): %r" % probe)
+    custodians = [token.inst.unix(token.app("cust-%s-%d" % (uniq, i),
+                                            ["custodian"]))
+                  for i in range(2)]
     priv = find1(session, [(P.CKA_CLASS, P.CKO_PRIVATE_KEY),
                            (P.CKA_LABEL, name)])
-    assert rv_of(session.sign, priv, b"x", P.Mechanism(
-        P.CKM_ECDSA_SHA256)) == P.CKR_FUNCTION_REJECTED
+    pub = find1(session, [(P.CKA_CLASS, P.CKO_PUBLIC_KEY),
+                          (P.CKA_LABEL, name)])
+    mech = P.Mechanism(P.CKM_ECDSA_SHA256)
+    assert rv_of(session.sign, priv, b"release 1.0", mech) == \
+        P.CKR_FUNCTION_REJECTED
+    pending = [a for a in token.root.ok("GET", token.q(
+        "/v1/approvals?state=pending"))["approvals"]
+        if a["key"] == name and a["requester"] == "p11app"]
+    assert len(pending) == 1 and pending[0]["op"] == "key_sign"
+    aid = pending[0]["id"]
+    # Asked again before the approvals: still rejected, same request.
+    assert rv_of(session.sign, priv, b"release 1.0", mech) == \
+        P.CKR_FUNCTION_REJECTED
+    for c in custodians:
+        c.ok("POST", token.q("/v1/approvals/%s/approve" % aid))
+    sig = bytes(session.sign(priv, b"release 1.0", mech))
+    assert session.verify(pub, b"release 1.0", sig, mech)
+    assert token.root.ok("GET", token.q("/v1/approvals/" + aid))[
+        "state"] == "executed"
+    # The approval ran once: the same call again is a new request.
+    assert rv_of(session.sign, priv, b"release 1.0", mech) == \
+        P.CKR_FUNCTION_REJECTED
 
 
 def test_audit_shows_every_operation_with_principal(token, session, uniq):
