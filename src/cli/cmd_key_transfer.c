@@ -79,7 +79,12 @@ kw_rc kw_cli_key_export(kw_cli *cli, const kw_cli_args *a)
 			"with 'keywarden key import'.\n",
 			kw_cli_arg(a, "out"));
 out:
-	free(text);
+	if (text != NULL) {
+		/* json_dumps memory belongs to jansson's allocator */
+		json_free_t free_fn;
+		json_get_alloc_funcs(NULL, &free_fn);
+		free_fn(text);
+	}
 	free(pem);
 	json_decref(body);
 	json_decref(res);
