@@ -146,9 +146,10 @@ static kw_rc item_bool(const kw_tlv_item *it, bool *out)
 	return rc;
 }
 
-/* Reads the items of d[0..n) with tags 1..max_tag, each through fn; a tag
- * in `repeats` may come more than once, every tag in `required` must
- * come. Anything else is KW_E_INTEGRITY (KW_E_NOMEM passes). */
+/* Reads the items of d[0..n) with tags 1..max_tag in ascending order, each
+ * through fn; a tag in `repeats` may come more than once (in a row), every
+ * tag in `required` must come. Anything else is KW_E_INTEGRITY (KW_E_NOMEM
+ * passes): what decodes is exactly what the encoder writes. */
 typedef kw_rc (*item_fn)(const kw_tlv_item *it, void *dst);
 static kw_rc dec_items(const uint8_t *d, size_t n, unsigned max_tag,
 		       uint32_t repeats, uint32_t required, item_fn fn,
@@ -157,6 +158,7 @@ static kw_rc dec_items(const uint8_t *d, size_t n, unsigned max_tag,
 	kw_tlv_reader r;
 	kw_tlv_item it;
 	uint32_t seen = 0;
+	unsigned last = 0;
 	kw_rc rc;
 
 	if (d == NULL)
@@ -164,8 +166,10 @@ static kw_rc dec_items(const uint8_t *d, size_t n, unsigned max_tag,
 	kw_tlv_reader_init(&r, d, n);
 	while ((rc = kw_tlv_next(&r, &it)) == KW_OK) {
 		uint32_t bit = 1u << (it.tag & 31);
-		if (it.tag == 0 || it.tag > max_tag || (seen & bit & ~repeats))
+		if (it.tag == 0 || it.tag > max_tag || it.tag < last ||
+		    (seen & bit & ~repeats))
 			return KW_E_INTEGRITY;
+		last = it.tag;
 		seen |= bit;
 		rc = fn(&it, dst);
 		if (rc != KW_OK)
