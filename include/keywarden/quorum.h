@@ -106,6 +106,11 @@ bool kw_quorum_op_at_level(kw_qop op, kw_quorum_level level);
 kw_rc kw_quorum_policy_validate(const char *json, kw_quorum_level level,
 				char *err, size_t err_len);
 
+/* A fast, conservative test for hot paths: false only when the key policy
+ * text (NULL: none) certainly has no "quorum" member, so no key-level rule
+ * can guard an operation on the key. Pure; thread-safe. */
+bool kw_quorum_key_policy_may_guard(const char *key_policy);
+
 /* A principal as groups name it: a principal of the request's partition,
  * or a system principal (written "*\/name"). */
 typedef struct kw_quorum_member {

@@ -246,10 +246,10 @@ out:
 
 /* Cheap test first: the signing path asks for every signature. A key
  * policy can name "quorum" only literally or through a \u escape. */
-static bool may_have_quorum(const char *policy)
+bool kw_quorum_key_policy_may_guard(const char *policy)
 {
-	return strstr(policy, "quorum") != NULL ||
-	       strstr(policy, "\\u") != NULL;
+	return policy != NULL && (strstr(policy, "quorum") != NULL ||
+				  strstr(policy, "\\u") != NULL);
 }
 
 kw_rc kw_quorum_factors(kw_quorum *q, kw_store_txn *t,
@@ -262,7 +262,7 @@ kw_rc kw_quorum_factors(kw_quorum *q, kw_store_txn *t,
 	char *text = NULL;
 	kw_rc rc = KW_OK;
 
-	if (req->key_policy != NULL && may_have_quorum(req->key_policy)) {
+	if (kw_quorum_key_policy_may_guard(req->key_policy)) {
 		rc = doc_factor(req->key_policy, true, KW_QUORUM_KEY, req->op,
 				&out[n], &found);
 		/* An unreadable key policy guards everything on the key but

@@ -152,8 +152,10 @@ kw_rc svc_quorum_gate(kw_service *svc, kw_svc_call *c, kw_qop op,
 			 a->id, hex, kw_qop_name(op));
 		svc_reason(c, "approvals needed: %s", a->id);
 	} else if (rc != KW_OK) {
-		snprintf(c->ev.detail, sizeof(c->ev.detail),
-			 "{\"approval\":\"%s\"}", safe_id(c->use_approval));
+		if (c->use_approval[0] != '\0')
+			snprintf(c->ev.detail, sizeof(c->ev.detail),
+				 "{\"approval\":\"%s\"}",
+				 safe_id(c->use_approval));
 		if (why[0] != '\0')
 			svc_reason(c, "%s", why);
 		else if (rc == KW_E_NOT_FOUND)
@@ -209,9 +211,10 @@ kw_rc svc_quorum_gate_items(kw_service *svc, kw_svc_call *c, kw_op op,
 			    const kw_key_info *k, const void *items, size_t n)
 {
 	/* Only signing can be guarded, and only by the key's own rules:
-	 * without a policy nothing needs computing. */
+	 * without a policy that may hold them nothing needs computing. */
 	if (op != KW_OP_KEY_SIGN ||
-	    (k->policy == NULL && c->use_approval[0] == '\0'))
+	    (!kw_quorum_key_policy_may_guard(k->policy) &&
+	     c->use_approval[0] == '\0'))
 		return KW_OK;
 	char *params = sign_params(items, n);
 	kw_rc rc = svc_quorum_gate(svc, c, KW_QOP_KEY_SIGN, k->partition, k,

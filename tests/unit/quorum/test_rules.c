@@ -227,6 +227,14 @@ static void test_key_policy_member(void **state)
 		kw_authz_check(&c, KW_OP_KEY_SIGN, "A", both, err, sizeof(err)),
 		KW_E_DENIED);
 	assert_string_equal(err, "key policy does not allow it");
+	/* the hot path's test: false only when there is certainly no member */
+	assert_false(kw_quorum_key_policy_may_guard(NULL));
+	assert_false(kw_quorum_key_policy_may_guard(
+		"{\"allow\":[{\"roles\":[\"crypto-user\"],\"ops\":[\"sign\"]}]"
+		"}"));
+	assert_true(kw_quorum_key_policy_may_guard(ok));
+	assert_true(kw_quorum_key_policy_may_guard(both));
+	assert_true(kw_quorum_key_policy_may_guard("{\"\\u0071uorum\":{}}"));
 }
 
 int main(void)
