@@ -16,7 +16,7 @@ PKGS="
   python3 python3-pytest python3-cryptography python3-requests python3-pykcs11
   curl opensc gnutls-bin libengine-pkcs11-openssl osslsigncode openssh-client
   softhsm2 swtpm swtpm-tools tpm2-tools procps
-  tpm2-openssl
+  tpm2-openssl tpm2-abrmd libtss2-tcti-tabrmd0
   libnss3-dev
 "
 

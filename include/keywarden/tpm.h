@@ -86,6 +86,12 @@ kw_rc kw_tpm_credential_make(const uint8_t *ek_pub, size_t ek_pub_len,
 			     size_t *out_blob_len, uint8_t **out_secret,
 			     size_t *out_secret_len);
 
+/* Whether the SubjectPublicKeyInfo spki (DER; e.g. of a certificate
+ * request) holds the public key of pub (a TPM2B_PUBLIC). KW_OK; KW_E_VERIFY
+ * (another key); KW_E_INVALID; KW_E_UNSUPPORTED; KW_E_NOMEM. */
+kw_rc kw_tpm_key_spki_match(const uint8_t *pub, size_t pub_len,
+			    const uint8_t *spki, size_t spki_len);
+
 /* A PCR selection in one bank: bit i of mask selects PCR i (0..23). */
 typedef struct kw_tpm_pcrsel {
 	kw_hash bank; /* KW_HASH_SHA1/256/384/512 */

@@ -241,6 +241,99 @@ out:
 	return rc;
 }
 
+/* The certificate and its chain, PEM, into one file. */
+static kw_rc write_chain(kw_cli *cli, const char *path, const json_t *res)
+{
+	size_t i = 0, n = 0;
+	const json_t *v = NULL;
+	char *all = NULL;
+	kw_rc rc = KW_E_NOMEM;
+
+	n = strlen(kw_cli_jstr(res, "certificate")) + 1;
+	json_array_foreach(json_object_get(res, "chain"), i, v) n +=
+		strlen(json_string_value(v) ? json_string_value(v) : "");
+	all = calloc(1, n);
+	if (all == NULL)
+		return rc;
+	strcat(all, kw_cli_jstr(res, "certificate"));
+	json_array_foreach(json_object_get(res, "chain"), i, v)
+		strcat(all, json_string_value(v) ? json_string_value(v) : "");
+	rc = kw_cli_file_write(cli, path, all, strlen(all), 0644);
+	free(all);
+	return rc;
+}
+
+static kw_rc agent_device(kw_cli *cli, const kw_cli_args *a)
+{
+	kwa_tpm *t = NULL;
+	uint8_t *pub = NULL, *blob = NULL, *sec = NULL, *csr = NULL, cred[64];
+	size_t pl = 0, bl = 0, sl = 0, cl = 0, csl = 0;
+	const char *h = kw_cli_arg(a, "handle");
+	unsigned long handle = h != NULL ? strtoul(h, NULL, 0) : 0;
+	long long days = 0;
+	json_t *body = json_object(), *res = NULL, *res2 = NULL;
+	char path[128];
+	kw_rc rc = kw_cli_arg_int(cli, a, "days", 0, 1, 36500, &days);
+
+	if (rc != KW_OK)
+		goto out;
+	rc = kw_cli_file_read(cli, kw_cli_arg(a, "csr"), 65536, &csr, &csl);
+	if (rc == KW_OK)
+		rc = tpm_open(cli, a, &t);
+	if (rc != KW_OK)
+		goto out;
+	rc = kwa_key_public(t, (uint32_t)handle, &pub, &pl);
+	if (rc != KW_OK) {
+		rc = kw_cli_fail(cli, rc, "%s", kwa_error(t));
+		goto out;
+	}
+	rc = KW_E_NOMEM;
+	if (body == NULL || !put_b64(body, "key_pub", pub, pl))
+		goto out;
+	rc = kw_cli_call(cli, "POST", "/v1/attest/devices", body, NULL, &res);
+	if (rc == KW_OK)
+		rc = get_b64(cli, res, "credential_blob", &blob, &bl);
+	if (rc == KW_OK)
+		rc = get_b64(cli, res, "secret", &sec, &sl);
+	if (rc != KW_OK)
+		goto out;
+	/* The TPM answers only if the key is loaded in it (its name) and
+	 * the EK is the enrolled one. */
+	rc = kwa_activate(t, (uint32_t)handle, blob, bl, sec, sl, cred, &cl);
+	if (rc != KW_OK) {
+		rc = kw_cli_fail(cli, rc, "%s", kwa_error(t));
+		goto out;
+	}
+	json_decref(body);
+	body = json_pack("{s:s%,s:s}", "csr", (const char *)csr, csl, "ca",
+			 kw_cli_arg(a, "ca"));
+	rc = KW_E_NOMEM;
+	if (body == NULL || !put_b64(body, "credential", cred, cl) ||
+	    (days > 0 && json_object_set_new(body, "days", json_integer(days))))
+		goto out;
+	snprintf(path, sizeof(path), "/v1/attest/devices/%s/certificate",
+		 kw_cli_jstr(res, "device"));
+	rc = kw_cli_call(cli, "POST", path, body, NULL, &res2);
+	if (rc == KW_OK)
+		rc = write_chain(cli, kw_cli_arg(a, "out"), res2);
+	if (rc == KW_OK && cli->json)
+		kw_cli_print_json(cli, res2);
+	else if (rc == KW_OK)
+		fprintf(cli->err, "Device certificate %s written to %s.\n",
+			kw_cli_jstr(res2, "serial"), kw_cli_arg(a, "out"));
+out:
+	OPENSSL_cleanse(cred, sizeof(cred));
+	kwa_close(t);
+	free(pub);
+	free(blob);
+	free(sec);
+	free(csr);
+	json_decref(body);
+	json_decref(res);
+	json_decref(res2);
+	return rc;
+}
+
 static const kw_cli_opt enroll_opts[] = {
 	{"name", "NAME", KW_CLI_OPT_REQUIRED, "the agent principal to create"},
 	{"policy", "NAME", KW_CLI_OPT_REQUIRED,
@@ -253,6 +346,19 @@ static const kw_cli_opt enroll_opts[] = {
 };
 
 static const kw_cli_opt attest_opts[] = {
+	{"tcti", "TCTI", 0, "the TPM (default: KEYWARDEN_TCTI, then tss2's)"},
+	{NULL},
+};
+
+static const kw_cli_opt device_opts[] = {
+	{"handle", "0x81...", KW_CLI_OPT_REQUIRED,
+	 "persistent handle of the TPM key (tpm2-tools or tpm2-openssl)"},
+	{"csr", "FILE", KW_CLI_OPT_REQUIRED,
+	 "certificate request signed by that key (PEM)"},
+	{"ca", "NAME", KW_CLI_OPT_REQUIRED, "the keywarden CA to issue it"},
+	{"out", "FILE", KW_CLI_OPT_REQUIRED,
+	 "where the certificate and its chain go (PEM)"},
+	{"days", "N", 0, "validity (default: the device profile's maximum)"},
 	{"tcti", "TCTI", 0, "the TPM (default: KEYWARDEN_TCTI, then tss2's)"},
 	{NULL},
 };
@@ -274,8 +380,17 @@ static const kw_cli_cmd agent_cmds[] = {
 	 "sign with keys that require attestation. Run with the agent's "
 	 "token.",
 	 "KEYWARDEN_TOKEN=$(cat agent.token) keywarden agent attest", 0},
+	{"device", "get a device certificate for a key in this TPM", NULL,
+	 device_opts, agent_device,
+	 "Proves to keywarden that the persistent key is in the agent's "
+	 "enrolled TPM (credential activation over the key's name) and sends "
+	 "the request the key signed; the certificate (device profile) and "
+	 "its CA chain are written to --out. Run with the agent's token.",
+	 "keywarden agent device --handle 0x81000010 --csr dev.csr --ca "
+	 "devices --out dev.pem",
+	 0},
 	{NULL},
 };
 
 const kw_cli_noun kw_cli_noun_agent = {
-	"agent", "TPM-attested agents: enroll, attest", agent_cmds};
+	"agent", "TPM-attested agents: enroll, attest, device", agent_cmds};

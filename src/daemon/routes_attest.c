@@ -4,6 +4,8 @@
 /* The TPM routes: parse, call one kw_svc_* function, answer. */
 #define KW_LOG_MODULE "daemon"
 
+#include <string.h>
+
 #include "daemon/routes_attest.h"
 #include "keywarden/log.h"
 #include "daemon/wire.h"
@@ -217,4 +219,61 @@ void kw_h_attest_quote(kw_req *r)
 	rc = kw_svc_attest_quote(r->svc, &r->call, &q, &doc);
 	reply(r, rc, 200, doc);
 	kw_decoded_free(quote_spec, KW_NFIELDS(quote_spec), &in);
+}
+
+typedef struct device_req {
+	kw_bytes key_pub;
+} device_req;
+
+static const kw_field device_spec[] = {
+	KW_FIELD(device_req, key_pub, "key_pub", KW_FIELD_B64, true, 4, 1024),
+};
+
+void kw_h_device_challenge(kw_req *r)
+{
+	device_req in = {0};
+	json_t *doc = NULL;
+	kw_rc rc;
+
+	if (!kw_req_decode(r, device_spec, KW_NFIELDS(device_spec), &in))
+		return;
+	rc = kw_svc_device_challenge(r->svc, &r->call, in.key_pub.data,
+				     in.key_pub.len, &doc);
+	reply(r, rc, 200, doc);
+	kw_decoded_free(device_spec, KW_NFIELDS(device_spec), &in);
+}
+
+typedef struct devcert_req {
+	kw_bytes credential;
+	const char *csr, *ca;
+	kw_opt_uint days;
+} devcert_req;
+
+static const kw_field devcert_spec[] = {
+	KW_FIELD(devcert_req, credential, "credential", KW_FIELD_B64, true, 1,
+		 64),
+	KW_FIELD(devcert_req, csr, "csr", KW_FIELD_STRING, true, 1, 65536),
+	KW_FIELD(devcert_req, ca, "ca", KW_FIELD_STRING, true, 1, 64),
+	KW_FIELD(devcert_req, days, "days", KW_FIELD_UINT, false, 1, 36500),
+};
+
+void kw_h_device_certificate(kw_req *r)
+{
+	devcert_req in = {0};
+	kw_svc_device_cert d = {0};
+	json_t *doc = NULL;
+	kw_rc rc;
+
+	if (!kw_req_decode(r, devcert_spec, KW_NFIELDS(devcert_spec), &in))
+		return;
+	d.id = kw_req_param(r, 0);
+	d.credential = in.credential.data;
+	d.credential_len = in.credential.len;
+	d.csr = (const uint8_t *)in.csr;
+	d.csr_len = strlen(in.csr);
+	d.ca = in.ca;
+	d.days = (uint32_t)in.days.v;
+	rc = kw_svc_device_certificate(r->svc, &r->call, &d, &doc);
+	reply(r, rc, 201, doc);
+	kw_decoded_free(devcert_spec, KW_NFIELDS(devcert_spec), &in);
 }

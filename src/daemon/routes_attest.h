@@ -23,6 +23,8 @@ void kw_h_agent_enroll(kw_req *r);
 void kw_h_agent_activate(kw_req *r);
 void kw_h_attest_challenge(kw_req *r);
 void kw_h_attest_quote(kw_req *r);
+void kw_h_device_challenge(kw_req *r);
+void kw_h_device_certificate(kw_req *r);
 
 #define KW_ROUTES_ATTEST                                                      \
 	{"POST", "/v1/sys/tpm/seal", kw_h_tpm_seal, 0, "sys_tpm_seal"},       \
@@ -38,9 +40,13 @@ void kw_h_attest_quote(kw_req *r);
 		 kw_h_agent_activate, 0, "agent_activate"},                   \
 		{"POST", "/v1/attest/challenge", kw_h_attest_challenge, 0,    \
 		 "attest_challenge"},                                         \
+		{"POST", "/v1/attest/quote", kw_h_attest_quote, 0,            \
+		 "attest_quote"},                                             \
+		{"POST", "/v1/attest/devices", kw_h_device_challenge, 0,      \
+		 "device_challenge"},                                         \
 	{                                                                     \
-		"POST", "/v1/attest/quote", kw_h_attest_quote, 0,             \
-			"attest_quote"                                        \
+		"POST", "/v1/attest/devices/{id}/certificate",                \
+			kw_h_device_certificate, 0, "device_certificate"      \
 	}
 
 #endif

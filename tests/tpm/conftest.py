@@ -8,8 +8,8 @@ configured for them, through the integration suite's fixtures.
   keywarden trusts `ca` only.
 - make_tpm(ca=None): a fresh, manufactured and started swtpm for the test.
 - make_instance: the integration suite's fixture (a configured daemon).
-- tpm_instance(tpm, **tpm_config): a daemon whose `tpm:` section points at
-  tpm and trusts `ca`; initialised 2-of-3.
+- tpm_instance(tpm, tls=False, **tpm_config): a daemon whose `tpm:` section
+  points at tpm and trusts `ca`; initialised 2-of-3 (tls: as make_instance).
 """
 
 import importlib.util
@@ -66,14 +66,14 @@ def make_tpm(tmp_path, ca):
 def tpm_instance(make_instance, ca, tmp_path):
     made = []
 
-    def make(tpm, name=None, **tpm_config):
+    def make(tpm, name=None, tls=False, **tpm_config):
         name = name or "kwtpm%d" % len(made)
         made.append(name)
         cfg = {"tcti": tpm.tcti, "ek_ca_file": str(ca.bundle),
                "seal_file": str(tmp_path / name / "master.tpmseal"),
                "seal_pcrs": "sha256:16"}
         cfg.update(tpm_config)
-        inst = make_instance({"tpm": cfg}, name=name, init=False)
+        inst = make_instance({"tpm": cfg}, name=name, init=False, tls=tls)
         inst.init(shares=3, threshold=2)
         return inst
 

@@ -188,6 +188,64 @@ class SwTPM:
             .replace("0x", "")
 
 
+class ResourceManager:
+    """tpm2-abrmd in front of a TPM, on a private D-Bus session bus: what
+    /dev/tpmrm0 is on a real machine. A TLS handshake through the
+    tpm2-openssl provider keeps more objects loaded (hash sequences) than
+    the three a bare TPM holds. While it runs, it is the TPM's only
+    client."""
+
+    def __init__(self, tpm):
+        self.tpm = tpm
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile",
+             "--print-address"], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
+        ALIVE.append(self)
+        self.address = self.bus.stdout.readline().decode().strip()
+        assert self.address, "dbus-daemon gave no address"
+        self.name = "com.intel.tss2.Tabrmd.kw%d" % tpm.port
+        self.abrmd = subprocess.Popen(
+            ["tpm2-abrmd", "--session", "--allow-root", "--dbus-name",
+             self.name, "--tcti", tpm.tcti],
+            env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.abrmd.poll() is None, self.abrmd.stderr.read()
+            p = subprocess.run(["tpm2_getrandom", "8", "--hex"],
+                               env=dict(os.environ, **self.env),
+                               capture_output=True, timeout=30)
+            if p.returncode == 0:
+                break
+            assert time.monotonic() < deadline, p.stderr
+            time.sleep(0.1)
+
+    @property
+    def tcti(self):
+        return "tabrmd:bus_type=session,bus_name=%s" % self.name
+
+    @property
+    def env(self):
+        return {"DBUS_SESSION_BUS_ADDRESS": self.address,
+                "TPM2TOOLS_TCTI": self.tcti, "TPM2OPENSSL_TCTI": self.tcti}
+
+    def stop(self):
+        for proc in (self.abrmd, self.bus):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        for f in (self.abrmd.stderr, self.bus.stdout):
+            if f is not None:
+                f.close()
+        if self in ALIVE:
+            ALIVE.remove(self)
+
+
 def stop_all():
     for t in list(ALIVE):
         t.stop()

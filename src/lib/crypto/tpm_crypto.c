@@ -558,3 +558,26 @@ out:
 	X509_free(x);
 	return rc;
 }
+
+kw_rc kw_tpm_spki_match(const kw_tpm_pubkey *k, const uint8_t *spki,
+			size_t spki_len)
+{
+	kw_rc rc = KW_E_INVALID;
+	const unsigned char *p = spki;
+	EVP_PKEY *theirs = NULL, *ours = NULL;
+
+	if (k == NULL || spki == NULL || spki_len == 0 || spki_len > 65536)
+		goto out;
+	theirs = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	if (theirs == NULL || p != spki + spki_len)
+		goto out;
+	rc = pubkey_pkey(k, &ours);
+	if (rc != KW_OK)
+		goto out;
+	rc = EVP_PKEY_eq(ours, theirs) == 1 ? KW_OK : KW_E_VERIFY;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(ours);
+	EVP_PKEY_free(theirs);
+	return rc;
+}

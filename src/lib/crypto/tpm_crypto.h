@@ -117,4 +117,11 @@ KW_WUR kw_rc kw_tpm_ekcert_check(const uint8_t *cert, size_t cert_len,
 				 const char *ca_file, const kw_tpm_pubkey *ek,
 				 const char **out_why);
 
+/* Whether the SubjectPublicKeyInfo spki (DER) holds the key k (e.g. the
+ * key of a certificate request for a TPM-resident key). KW_OK if it does;
+ * KW_E_VERIFY if it is another key; KW_E_INVALID (malformed),
+ * KW_E_NOMEM. */
+KW_WUR kw_rc kw_tpm_spki_match(const kw_tpm_pubkey *k, const uint8_t *spki,
+			       size_t spki_len);
+
 #endif

@@ -30,7 +30,9 @@ typedef struct att_pending {
 	char policy[KW_NAME_MAX + 1];
 	uint32_t roles;
 	uint8_t cred[32];
-	char *ek_b64, *ak_b64; /* malloc */
+	char *ek_b64, *ak_b64; /* malloc; agents */
+	bool device;	       /* a device key's proof: name is the agent */
+	char *key_b64;	       /* malloc; devices */
 	int64_t expires;
 } att_pending;
 
@@ -83,6 +85,28 @@ kw_rc att_policy_load(kw_service *svc, const char *partition, const char *name,
 
 /* sel as text, "sha256:0,7" (out has room for n bytes; 96 is enough). */
 void att_sel_text(const kw_tpm_pcrsel *sel, char *out, size_t n);
+
+/* The calling agent's record (out_id, out_ver optional) and its policy's
+ * selection and document. KW_OK; KW_E_DENIED (not an enrolled agent, or
+ * its policy is gone: ev.reason says so); store codes. */
+kw_rc att_agent_of(kw_service *svc, kw_svc_call *c, json_t **out_rec,
+		   char *out_id, uint64_t *out_ver, kw_tpm_pcrsel *out_sel,
+		   json_t **out_pol);
+
+/* Frees what a pending entry owns and clears it. */
+void att_pending_clear(att_pending *p);
+
+/* A new pending entry (the oldest or an expired one gives way); the
+ * caller fills it under a->mu, which this takes. */
+att_pending *att_pending_slot(struct kw_svc_attest *a);
+
+/* Takes the unexpired pending entry id of partition (and, for devices,
+ * of principal) out of the table into *out. */
+bool att_pending_take(struct kw_svc_attest *a, const char *id,
+		      const char *partition, bool device, att_pending *out);
+
+/* base64 of p[0..n) (malloc), NULL if out of memory. */
+char *att_b64(const uint8_t *p, size_t n);
 
 /* A random id "<prefix>-" + 32 hex. */
 kw_rc att_new_id(char prefix, char out[ATT_ID_LEN + 1]);

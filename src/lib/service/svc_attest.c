@@ -54,10 +54,8 @@ void kw_svc_attest_close(kw_service *svc)
 
 	if (a == NULL)
 		return;
-	for (size_t i = 0; i < ATT_PENDING_MAX; i++) {
-		free(a->pending[i].ek_b64);
-		free(a->pending[i].ak_b64);
-	}
+	for (size_t i = 0; i < ATT_PENDING_MAX; i++)
+		att_pending_clear(&a->pending[i]);
 	pthread_mutex_destroy(&a->mu);
 	free(a->tcti);
 	free(a->seal_file);
@@ -67,11 +65,19 @@ void kw_svc_attest_close(kw_service *svc)
 	svc->attest = NULL;
 }
 
-static char *b64(const uint8_t *p, size_t n)
+char *att_b64(const uint8_t *p, size_t n)
 {
 	char *s = NULL;
 
 	return kw_base64_encode_alloc(p, n, false, &s) == KW_OK ? s : NULL;
+}
+
+void att_pending_clear(att_pending *p)
+{
+	free(p->ek_b64);
+	free(p->ak_b64);
+	free(p->key_b64);
+	kw_wipe(p, sizeof(*p));
 }
 
 /* The slot a new entry of a table goes to: a free or expired one, else
@@ -90,13 +96,46 @@ static char *b64(const uint8_t *p, size_t n)
 		}                                                     \
 	} while (0)
 
+att_pending *att_pending_slot(struct kw_svc_attest *a)
+{
+	int64_t now = att_now();
+	size_t slot = 0;
+
+	pthread_mutex_lock(&a->mu);
+	OLDEST_SLOT(a->pending, ATT_PENDING_MAX, now, slot);
+	att_pending_clear(&a->pending[slot]);
+	return &a->pending[slot];
+}
+
+bool att_pending_take(struct kw_svc_attest *a, const char *id,
+		      const char *partition, bool device, att_pending *out)
+{
+	int64_t now = att_now();
+	bool found = false;
+
+	pthread_mutex_lock(&a->mu);
+	for (size_t i = 0; i < ATT_PENDING_MAX; i++) {
+		att_pending *q = &a->pending[i];
+		if (q->expires > now && q->device == device &&
+		    strcmp(q->id, id) == 0 &&
+		    strcmp(q->partition, partition) == 0) {
+			*out = *q;
+			memset(q, 0, sizeof(*q));
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return found;
+}
+
 kw_rc kw_svc_agent_enroll(kw_service *svc, kw_svc_call *c,
 			  const char *partition, const kw_svc_enroll *e,
 			  json_t **out)
 {
 	struct kw_svc_attest *a = svc->attest;
 	uint8_t name[KW_TPM_NAME_MAX], *blob = NULL, *sec = NULL;
-	size_t name_len = 0, blen = 0, slen = 0, slot = 0;
+	size_t name_len = 0, blen = 0, slen = 0;
 	char hexname[2 * KW_TPM_NAME_MAX + 1], id[ATT_ID_LEN + 1];
 	char *ek = NULL, *ak = NULL, *bs = NULL, *ss = NULL;
 	kw_principal_info pi;
@@ -159,10 +198,10 @@ kw_rc kw_svc_agent_enroll(kw_service *svc, kw_svc_call *c,
 	if (rc != KW_OK)
 		goto out;
 	rc = KW_E_NOMEM;
-	ek = b64(e->ek_pub, e->ek_pub_len);
-	ak = b64(e->ak_pub, e->ak_pub_len);
-	bs = b64(blob, blen);
-	ss = b64(sec, slen);
+	ek = att_b64(e->ek_pub, e->ek_pub_len);
+	ak = att_b64(e->ak_pub, e->ak_pub_len);
+	bs = att_b64(blob, blen);
+	ss = att_b64(sec, slen);
 	if (ek == NULL || ak == NULL || bs == NULL || ss == NULL)
 		goto out;
 	kw_hex_encode(name, name_len, hexname);
@@ -172,12 +211,7 @@ kw_rc kw_svc_agent_enroll(kw_service *svc, kw_svc_call *c,
 			 hexname);
 	if (*out == NULL)
 		goto out;
-	pthread_mutex_lock(&a->mu);
-	OLDEST_SLOT(a->pending, ATT_PENDING_MAX, now, slot);
-	att_pending *p = &a->pending[slot];
-	free(p->ek_b64);
-	free(p->ak_b64);
-	memset(p, 0, sizeof(*p));
+	att_pending *p = att_pending_slot(a);
 	strcpy(p->id, id);
 	snprintf(p->partition, sizeof(p->partition), "%s", partition);
 	snprintf(p->name, sizeof(p->name), "%s", e->name);
@@ -227,18 +261,7 @@ kw_rc kw_svc_agent_activate(kw_service *svc, kw_svc_call *c,
 	if (a == NULL)
 		goto out;
 	/* One attempt per enrollment: whatever the outcome, it is over. */
-	pthread_mutex_lock(&a->mu);
-	for (size_t i = 0; i < ATT_PENDING_MAX; i++) {
-		att_pending *q = &a->pending[i];
-		if (q->expires > now && strcmp(q->id, id) == 0 &&
-		    strcmp(q->partition, partition) == 0) {
-			p = *q;
-			memset(q, 0, sizeof(*q));
-			found = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&a->mu);
+	found = att_pending_take(a, id, partition, false, &p);
 	if (!found) {
 		svc_reason(c, "no such enrollment (or it expired)");
 		goto out;
@@ -280,18 +303,16 @@ kw_rc kw_svc_agent_activate(kw_service *svc, kw_svc_call *c,
 			 token->len, "expires_at", (json_int_t)expires);
 	rc = *out != NULL ? KW_OK : KW_E_NOMEM;
 out:
-	free(p.ek_b64);
-	free(p.ak_b64);
-	kw_wipe(&p, sizeof(p));
+	att_pending_clear(&p);
 	kw_secret_free(token);
 	json_decref(rec);
 	return rc;
 }
 
 /* The calling agent's record and its policy's selection. */
-static kw_rc agent_of(kw_service *svc, kw_svc_call *c, json_t **out_rec,
-		      char *out_id, uint64_t *out_ver, kw_tpm_pcrsel *out_sel,
-		      json_t **out_pol)
+kw_rc att_agent_of(kw_service *svc, kw_svc_call *c, json_t **out_rec,
+		   char *out_id, uint64_t *out_ver, kw_tpm_pcrsel *out_sel,
+		   json_t **out_pol)
 {
 	char lookup[KW_BARRIER_NAME_MAX];
 	kw_rc rc = KW_E_DENIED;
@@ -334,7 +355,7 @@ kw_rc kw_svc_attest_challenge(kw_service *svc, kw_svc_call *c, json_t **out)
 	char text[96], *nb = NULL;
 	size_t slot = 0;
 	int64_t now = att_now();
-	kw_rc rc = agent_of(svc, c, &rec, NULL, NULL, &sel, &pol);
+	kw_rc rc = att_agent_of(svc, c, &rec, NULL, NULL, &sel, &pol);
 
 	memset(&n, 0, sizeof(n));
 	if (rc != KW_OK)
@@ -347,7 +368,7 @@ kw_rc kw_svc_attest_challenge(kw_service *svc, kw_svc_call *c, json_t **out)
 	n.expires = now + (int64_t)a->challenge_ttl_s;
 	att_sel_text(&sel, text, sizeof(text));
 	rc = KW_E_NOMEM;
-	nb = b64(n.nonce, sizeof(n.nonce));
+	nb = att_b64(n.nonce, sizeof(n.nonce));
 	if (nb == NULL)
 		goto out;
 	*out = json_pack("{s:s,s:s,s:I}", "nonce", nb, "pcrs", text,
@@ -502,7 +523,7 @@ kw_rc kw_svc_attest_quote(kw_service *svc, kw_svc_call *c,
 	att_grant g;
 	size_t ak_len = 0, slot = 0;
 	uint64_t ver = 0;
-	kw_rc rc = agent_of(svc, c, &rec, id, &ver, &sel, &pol);
+	kw_rc rc = att_agent_of(svc, c, &rec, id, &ver, &sel, &pol);
 
 	memset(&e, 0, sizeof(e));
 	memset(&g, 0, sizeof(g));

@@ -140,4 +140,34 @@ kw_rc kw_svc_attest_quote(kw_service *svc, kw_svc_call *c,
 kw_rc kw_svc_attest_sign_gate(kw_service *svc, kw_svc_call *c,
 			      const kw_key_info *k);
 
+/* ---- devices (svc_device.c) ----------------------------------------------- */
+
+/* An enrolled agent asks to prove that key_pub (a TPM2B_PUBLIC: an
+ * unrestricted, fixedTPM, fixedParent signing key made in the TPM) is in
+ * its TPM: *out {"device":"d-...","credential_blob","secret","key_name"},
+ * a credential for that key's name under the agent's EK. KW_OK,
+ * KW_E_DENIED (not an agent; not such a key), KW_E_INVALID. */
+kw_rc kw_svc_device_challenge(kw_service *svc, kw_svc_call *c,
+			      const uint8_t *key_pub, size_t key_pub_len,
+			      json_t **out);
+
+typedef struct kw_svc_device_cert {
+	const char *id; /* from kw_svc_device_challenge */
+	const uint8_t *credential;
+	size_t credential_len;
+	const uint8_t *csr; /* PKCS#10 (PEM or DER) signed by the TPM key */
+	size_t csr_len;
+	const char *ca; /* a CA of the agent's partition */
+	uint32_t days;	/* 0: the profile's maximum */
+} kw_svc_device_cert;
+
+/* Checks the recovered credential and that the request is for the proven
+ * key, then issues a certificate of the "device" profile through the CA
+ * (its key's policy and quorum apply as for any issuance): *out
+ * {"serial","certificate":PEM,"chain":[PEM, ...]}. KW_OK, KW_E_DENIED,
+ * KW_E_NOT_FOUND (no such challenge), KW_E_INVALID, and the codes of
+ * issuance. */
+kw_rc kw_svc_device_certificate(kw_service *svc, kw_svc_call *c,
+				const kw_svc_device_cert *d, json_t **out);
+
 #endif

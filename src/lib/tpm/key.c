@@ -235,6 +235,20 @@ out:
 	return rc;
 }
 
+kw_rc kw_tpm_key_spki_match(const uint8_t *pub, size_t pub_len,
+			    const uint8_t *spki, size_t spki_len)
+{
+	TPM2B_PUBLIC p;
+	kw_tpm_pubkey k;
+	kw_rc rc = tpm_pub_parse(pub, pub_len, &p);
+
+	if (rc == KW_OK)
+		rc = tpm_pub_crypto(&p.publicArea, &k);
+	if (rc == KW_OK)
+		rc = kw_tpm_spki_match(&k, spki, spki_len);
+	return rc;
+}
+
 kw_rc kw_tpm_credential_make(const uint8_t *ek_pub, size_t ek_pub_len,
 			     const uint8_t *name, size_t name_len,
 			     const kw_secret *credential, uint8_t **out_blob,
