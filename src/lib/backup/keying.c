@@ -71,36 +71,12 @@ kw_rc bk_header_mac(const kw_backup_key *k, const uint8_t *file, size_t mac_off,
 kw_rc bk_shares_split(const kw_secret *secret, unsigned n, unsigned m,
 		      uint8_t split_id[BK_SPLIT_LEN], kw_secret ***out)
 {
-	kw_rc rc = KW_E_NOMEM;
-	kw_secret *pts = NULL;
-	kw_secret **texts = calloc(n, sizeof(*texts));
-	kw_share s;
-
-	memset(&s, 0, sizeof(s));
-	if (texts == NULL)
-		goto out;
-	rc = kw_secret_new(n * sizeof(kw_shamir_share), &pts);
+	uint8_t id[BK_SPLIT_LEN];
+	kw_rc rc = kw_random(id, sizeof(id));
 	if (rc == KW_OK)
-		rc = kw_shamir_split(secret->data, n, m,
-				     (kw_shamir_share *)pts->data);
+		rc = kw_share_split_texts(secret->data, n, m, id, out);
 	if (rc == KW_OK)
-		rc = kw_random(s.split_id, sizeof(s.split_id));
-	if (rc != KW_OK)
-		goto out;
-	s.threshold = (uint8_t)m;
-	for (unsigned i = 0; i < n && rc == KW_OK; i++) {
-		s.point = ((kw_shamir_share *)pts->data)[i];
-		rc = kw_share_encode(&s, &texts[i]);
-	}
-	if (rc != KW_OK)
-		goto out;
-	memcpy(split_id, s.split_id, BK_SPLIT_LEN);
-	*out = texts;
-	texts = NULL;
-out:
-	kw_wipe(&s, sizeof(s));
-	kw_secret_free(pts);
-	kw_barrier_shares_free(texts, n);
+		memcpy(split_id, id, BK_SPLIT_LEN);
 	return rc;
 }
 

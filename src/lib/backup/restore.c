@@ -152,6 +152,19 @@ out:
 	return rc;
 }
 
+/* open_file, and w set up for the file. */
+static kw_rc walk_open(const uint8_t *file, size_t len, const kw_backup_key *k,
+		       bk_layout *l, walk *w, char *why, size_t why_len)
+{
+	kw_rc rc = open_file(file, len, k, l, why, why_len);
+	if (rc == KW_OK) {
+		w->l = l;
+		w->why = why;
+		w->why_len = why_len;
+	}
+	return rc;
+}
+
 static void info_counts(const walk *w, kw_backup_info *out)
 {
 	bk_info_from_header(w->l, out);
@@ -167,12 +180,9 @@ kw_rc kw_backup_verify(const uint8_t *file, size_t len, const kw_backup_key *k,
 
 	if (l == NULL || w == NULL)
 		goto out;
-	rc = open_file(file, len, k, l, why, why_len);
+	rc = walk_open(file, len, k, l, w, why, why_len);
 	if (rc != KW_OK)
 		goto out;
-	w->l = l;
-	w->why = why;
-	w->why_len = why_len;
 	rc = walk_run(w, k);
 	if (rc == KW_OK && out != NULL)
 		info_counts(w, out);
@@ -386,12 +396,9 @@ kw_rc kw_backup_restore(const uint8_t *file, size_t len, const kw_backup_key *k,
 	rc = KW_E_INVALID;
 	if (target == NULL || out_master == NULL)
 		goto out;
-	rc = open_file(file, len, k, l, why, why_len);
+	rc = walk_open(file, len, k, l, w, why, why_len);
 	if (rc != KW_OK)
 		goto out;
-	w->l = l;
-	w->why = why;
-	w->why_len = why_len;
 	w->on_record = load_record;
 	w->on_audit = load_audit;
 	w->arg = &ld;

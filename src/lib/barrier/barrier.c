@@ -389,40 +389,8 @@ out:
 static kw_rc init_shares(const kw_secret *master, const kw_barrier_meta *m,
 			 kw_secret ***out)
 {
-	kw_rc rc = KW_E_INTERNAL;
-	kw_secret *pts = NULL;
-	kw_secret **texts = NULL;
-	kw_share s;
-	unsigned n = m->shares;
-
-	memset(&s, 0, sizeof(s));
-	texts = calloc(n, sizeof(*texts));
-	if (texts == NULL) {
-		rc = KW_E_NOMEM;
-		goto out;
-	}
-	rc = kw_secret_new(n * sizeof(kw_shamir_share), &pts);
-	if (rc != KW_OK)
-		goto out;
-	rc = kw_shamir_split(master->data, n, m->threshold,
-			     (kw_shamir_share *)pts->data);
-	if (rc != KW_OK)
-		goto out;
-	memcpy(s.split_id, m->split_id, sizeof(s.split_id));
-	s.threshold = (uint8_t)m->threshold;
-	for (unsigned i = 0; i < n; i++) {
-		s.point = ((kw_shamir_share *)pts->data)[i];
-		rc = kw_share_encode(&s, &texts[i]);
-		if (rc != KW_OK)
-			goto out;
-	}
-	*out = texts;
-	texts = NULL;
-out:
-	kw_wipe(&s, sizeof(s));
-	kw_secret_free(pts);
-	kw_barrier_shares_free(texts, n);
-	return rc;
+	return kw_share_split_texts(master->data, m->shares, m->threshold,
+				    m->split_id, out);
 }
 
 kw_rc kw_barrier_init(kw_barrier *b, unsigned shares, unsigned threshold,

@@ -90,6 +90,18 @@ typedef struct kw_share {
 kw_rc kw_share_encode(const kw_share *s, kw_secret **out);
 
 /*
+ * Splits secret into n share texts (threshold m) of the split split_id:
+ * kw_shamir_split, then kw_share_encode of each point. *out is an array of
+ * n secrets (free with kw_barrier_shares_free); written only on success.
+ * Used for the master key (init, rekey) and for custodians' backup keys.
+ * KW_OK, KW_E_INVALID, KW_E_CRYPTO, KW_E_NOMEM. Thread-safe.
+ */
+kw_rc kw_share_split_texts(const uint8_t secret[static KW_SHAMIR_SECRET_LEN],
+			   unsigned n, unsigned m,
+			   const uint8_t split_id[static KW_SHARE_SPLIT_ID_LEN],
+			   kw_secret ***out);
+
+/*
  * Decodes a share text (a parser of untrusted input: it never reads past
  * len and needs no NUL). Results:
  *   KW_OK          *out holds the share

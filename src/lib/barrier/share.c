@@ -1,9 +1,11 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "barrier/shamir.h"
 #include "crypto/crypto.h"
+#include "keywarden/barrier.h"
 #include "util/codec.h"
 
 #define OFF_VERSION  0
@@ -65,6 +67,47 @@ out:
 	kw_wipe(bin, sizeof(bin));
 	kw_wipe(text, sizeof(text));
 	kw_secret_free(res);
+	return rc;
+}
+
+kw_rc kw_share_split_texts(const uint8_t secret[static KW_SHAMIR_SECRET_LEN],
+			   unsigned n, unsigned m,
+			   const uint8_t split_id[static KW_SHARE_SPLIT_ID_LEN],
+			   kw_secret ***out)
+{
+	kw_rc rc = KW_E_NOMEM;
+	kw_secret *pts = NULL;
+	kw_secret **texts = NULL;
+	kw_share s;
+
+	memset(&s, 0, sizeof(s));
+	if (out == NULL || n == 0 || n > KW_SHAMIR_SHARES_MAX) {
+		rc = KW_E_INVALID;
+		goto out;
+	}
+	texts = calloc(n, sizeof(*texts));
+	if (texts == NULL)
+		goto out;
+	rc = kw_secret_new(n * sizeof(kw_shamir_share), &pts);
+	if (rc == KW_OK)
+		rc = kw_shamir_split(secret, n, m,
+				     (kw_shamir_share *)pts->data);
+	if (rc != KW_OK)
+		goto out;
+	memcpy(s.split_id, split_id, sizeof(s.split_id));
+	s.threshold = (uint8_t)m;
+	for (unsigned i = 0; i < n && rc == KW_OK; i++) {
+		s.point = ((kw_shamir_share *)pts->data)[i];
+		rc = kw_share_encode(&s, &texts[i]);
+	}
+	if (rc != KW_OK)
+		goto out;
+	*out = texts;
+	texts = NULL;
+out:
+	kw_wipe(&s, sizeof(s));
+	kw_secret_free(pts);
+	kw_barrier_shares_free(texts, texts != NULL ? n : 0);
 	return rc;
 }
 

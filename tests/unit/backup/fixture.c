@@ -190,3 +190,14 @@ void bfx_backup(bfx *f, kw_backup_keying k, size_t chunk, bfx_buf *out,
 					  out, NULL, shares),
 			 KW_OK);
 }
+
+kw_backup_key *bfx_master_backup(bfx *f, size_t chunk, bfx_buf *out)
+{
+	kw_backup_key *k = NULL;
+	char why[KW_BACKUP_WHY_MAX];
+	bfx_backup(f, KW_BACKUP_KEYING_MASTER, chunk, out, NULL);
+	assert_int_equal(kw_backup_key_from_barrier(out->p, out->len, f->b, &k,
+						    why, sizeof(why)),
+			 KW_OK);
+	return k;
+}

@@ -65,6 +65,9 @@ kw_rc bfx_buf_write(void *arg, const void *p, size_t len);
 void bfx_backup(bfx *f, kw_backup_keying k, size_t chunk, bfx_buf *out,
 		kw_secret ***shares);
 
+/* A master-keyed backup of f into *out and its key from f's barrier. */
+kw_backup_key *bfx_master_backup(bfx *f, size_t chunk, bfx_buf *out);
+
 /* Shares as a pointer array of n (taken from list by indexes). */
 #define BFX_SHARES(...) ((kw_secret *[]){__VA_ARGS__})
 

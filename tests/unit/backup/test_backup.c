@@ -296,10 +296,7 @@ static void test_target_not_empty(void **state)
 	kw_secret *master = NULL;
 	char why[KW_BACKUP_WHY_MAX] = "";
 
-	bfx_backup(f, KW_BACKUP_KEYING_MASTER, 0, &buf, NULL);
-	assert_int_equal(kw_backup_key_from_barrier(buf.p, buf.len, f->b, &k,
-						    why, sizeof(why)),
-			 KW_OK);
+	k = bfx_master_backup(f, 0, &buf);
 	uint64_t n = bfx_records(f);
 	assert_int_equal(kw_backup_restore(buf.p, buf.len, k, f->store, NULL,
 					   NULL, &master, why, sizeof(why)),
@@ -328,10 +325,7 @@ static void test_running_restore(void **state)
 
 	kw_key_info_free(bfx_key(f, "keep", KW_KEY_ED25519, 0, false));
 	bfx_audit(f, 10);
-	bfx_backup(f, KW_BACKUP_KEYING_MASTER, 0, &buf, NULL);
-	assert_int_equal(kw_backup_key_from_barrier(buf.p, buf.len, f->b, &k,
-						    why, sizeof(why)),
-			 KW_OK);
+	k = bfx_master_backup(f, 0, &buf);
 	kw_key_info_free(bfx_key(f, "later", KW_KEY_ED25519, 0, false));
 	bfx_audit(f, 5);
 	assert_int_equal(kw_barrier_rekey(f->b, 2, 1, &fresh), KW_OK);
@@ -400,10 +394,7 @@ static void test_running_restore_trail(void **state)
 	kw_barrier_status st;
 
 	bfx_audit(f, 4);
-	bfx_backup(f, KW_BACKUP_KEYING_MASTER, 0, &buf, NULL);
-	assert_int_equal(kw_backup_key_from_barrier(buf.p, buf.len, f->b, &k,
-						    why, sizeof(why)),
-			 KW_OK);
+	k = bfx_master_backup(f, 0, &buf);
 	/* live: a copy of the instance whose trail went another way. */
 	bfx *live = bfx_new_empty("mem", false);
 	assert_int_equal(kw_backup_restore(buf.p, buf.len, k, live->store, NULL,
@@ -413,11 +404,7 @@ static void test_running_restore_trail(void **state)
 	master = NULL;
 	bfx_audit(f, 3);
 	bfx_buf later;
-	bfx_backup(f, KW_BACKUP_KEYING_MASTER, 0, &later, NULL);
-	kw_backup_key *k2 = NULL;
-	assert_int_equal(kw_backup_key_from_barrier(later.p, later.len, f->b,
-						    &k2, why, sizeof(why)),
-			 KW_OK);
+	kw_backup_key *k2 = bfx_master_backup(f, 0, &later);
 	kw_store_txn *tx = NULL;
 	assert_int_equal(kw_store_txn_begin(live->store, true, &tx), KW_OK);
 	assert_int_equal(kw_store_audit_append(tx, 5, (const uint8_t *)"{}", 2),

@@ -33,18 +33,12 @@ typedef struct ffx {
 static int setup(void **state)
 {
 	ffx *x = calloc(1, sizeof(*x));
-	char why[KW_BACKUP_WHY_MAX];
 	assert_non_null(x);
 	x->src = bfx_new("mem", true);
 	kw_key_info_free(bfx_key(x->src, "a", KW_KEY_ED25519, 0, false));
 	kw_key_info_free(bfx_key(x->src, "b", KW_KEY_AES_128, 0, false));
 	bfx_audit(x->src, 150);
-	bfx_backup(x->src, KW_BACKUP_KEYING_MASTER, KW_BACKUP_CHUNK_MIN,
-		   &x->buf, NULL);
-	assert_int_equal(kw_backup_key_from_barrier(x->buf.p, x->buf.len,
-						    x->src->b, &x->k, why,
-						    sizeof(why)),
-			 KW_OK);
+	x->k = bfx_master_backup(x->src, KW_BACKUP_CHUNK_MIN, &x->buf);
 	*state = x;
 	return 0;
 }

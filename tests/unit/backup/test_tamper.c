@@ -28,17 +28,11 @@ typedef struct tfx {
 static int setup(void **state)
 {
 	tfx *t = calloc(1, sizeof(*t));
-	char why[KW_BACKUP_WHY_MAX];
 	assert_non_null(t);
 	t->f = bfx_new("mem", false);
 	kw_key_info_free(bfx_key(t->f, "a", KW_KEY_EC_P256, 0, false));
 	bfx_audit(t->f, 200);
-	bfx_backup(t->f, KW_BACKUP_KEYING_MASTER, KW_BACKUP_CHUNK_MIN, &t->buf,
-		   NULL);
-	assert_int_equal(kw_backup_key_from_barrier(t->buf.p, t->buf.len,
-						    t->f->b, &t->k, why,
-						    sizeof(why)),
-			 KW_OK);
+	t->k = bfx_master_backup(t->f, KW_BACKUP_CHUNK_MIN, &t->buf);
 	*state = t;
 	return 0;
 }
