@@ -239,24 +239,60 @@ static kw_rc take_response(kw_client *c, const kw_http_parser *p,
 	return KW_OK;
 }
 
-/* Serialises body into a malloc()ed buffer the caller wipes and frees. */
+/* The serialised body, grown by dump_chunk. Outgrown buffers are wiped,
+ * not realloc()ed: a body may hold plaintext or a password. */
+typedef struct dump_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool nomem;
+} dump_buf;
+
+static int dump_chunk(const char *s, size_t n, void *arg)
+{
+	dump_buf *d = arg;
+	if (n > d->cap - d->len) {
+		size_t cap = d->cap != 0 ? d->cap : 1024;
+		while (cap - d->len < n && cap <= SIZE_MAX / 2)
+			cap *= 2;
+		char *b = cap - d->len >= n ? malloc(cap) : NULL;
+		if (b == NULL) {
+			d->nomem = true;
+			return -1;
+		}
+		if (d->p != NULL) {
+			memcpy(b, d->p, d->len);
+			OPENSSL_cleanse(d->p, d->cap);
+			free(d->p);
+		}
+		d->p = b;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, s, n);
+	d->len += n;
+	return 0;
+}
+
+/* Serialises body (in one pass: jansson's encoder is a large part of a
+ * small request's cost) into a malloc()ed buffer the caller wipes and
+ * frees. */
 static kw_rc dump_body(kw_client *c, json_t *body, char **out, size_t *out_len)
 {
-	size_t n = json_dumpb(body, NULL, 0, JSON_COMPACT);
-	char *b = n > 0 ? malloc(n) : NULL;
-	if (n == 0)
-		return kw_client_fail(c, KW_E_INVALID, "invalid_request",
-				      "request body cannot be serialised");
-	if (b == NULL)
-		return kw_client_fail(c, KW_E_NOMEM, "out_of_memory",
-				      "out of memory");
-	if (json_dumpb(body, b, n, JSON_COMPACT) != n) {
-		free(b);
-		return kw_client_fail(c, KW_E_INTERNAL, "invalid_request",
-				      "request body changed while sent");
+	dump_buf d = {0};
+	int r = json_dump_callback(body, dump_chunk, &d, JSON_COMPACT);
+	if (r != 0 || d.len == 0) {
+		if (d.p != NULL)
+			OPENSSL_cleanse(d.p, d.cap);
+		free(d.p);
+		return d.nomem ? kw_client_fail(c, KW_E_NOMEM, "out_of_memory",
+						"out of memory")
+			       : kw_client_fail(c, KW_E_INVALID,
+						"invalid_request",
+						"request body cannot be "
+						"serialised");
 	}
-	*out = b;
-	*out_len = n;
+	*out = d.p;
+	*out_len = d.len;
 	return KW_OK;
 }
 
