@@ -17,10 +17,9 @@
 /*
  * Phases, driven by the main thread: the workers start together (all
  * thread_init calls done), run through the warm-up, count inside the
- * window, stop, then verify their samples. The window opens and closes
- * between two calls of a worker only in its count: a call is measured if
- * it started inside the window, so the last calls of the window finish a
- * little after it closes (their latency is still theirs).
+ * window, stop, then verify their samples. A call is measured if it
+ * ends inside the window, wherever it began: in a steady state as many
+ * calls straddle the opening as the closing.
  */
 
 enum { PH_INIT = 0, PH_WARMUP, PH_MEASURE, PH_STOP };
@@ -186,9 +185,12 @@ static void *worker_main(void *arg)
 		} else {
 			t0 = kw_bench_now();
 		}
-		ph = atomic_load(w->phase);
 		rc = s->ops->call(w->state, seq, seq % every == 0);
 		t1 = kw_bench_now();
+		/* A call counts if it ends inside the window (long calls, such
+		 * as batches of slow operations, still count when they began
+		 * in the warm-up). */
+		ph = atomic_load(w->phase);
 		seq++;
 		if (rc != KW_OK) {
 			w->errors++;

@@ -55,7 +55,7 @@ typedef struct kw_bench_spec {
 } kw_bench_spec;
 
 typedef struct kw_bench_result {
-	uint64_t calls;	 /* completed inside the window */
+	uint64_t calls;	 /* ended inside the window */
 	uint64_t ops;	 /* calls * items */
 	uint64_t errors; /* failed calls (whole run) */
 	uint64_t verified, verify_failed;
