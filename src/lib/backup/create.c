@@ -134,8 +134,7 @@ static kw_rc base_make(const kw_backup_params *p, const kw_secret *master,
 	return rc;
 }
 
-/* magic | u32 length | header | MAC, written raw; sets k->aad_digest. */
-static kw_rc head_write(bk_writer *w, kw_backup_key *k, const bk_header *h)
+kw_rc bk_head_write(bk_writer *w, kw_backup_key *k, const bk_header *h)
 {
 	uint8_t *enc = NULL, *head = NULL;
 	size_t enc_len = 0, md_len = 0;
@@ -202,7 +201,7 @@ kw_rc kw_backup_create(kw_store *s, kw_barrier *b, const kw_backup_params *p,
 	if (rc == KW_OK)
 		rc = bk_writer_new(k, h->chunk_size, write, arg, &sn->w);
 	if (rc == KW_OK)
-		rc = head_write(sn->w, k, h);
+		rc = bk_head_write(sn->w, k, h);
 	if (rc == KW_OK && p->keying == KW_BACKUP_KEYING_CUSTODIANS)
 		rc = bk_writer_item(sn->w, BK_ITEM_MASTER, master->data,
 				    master->len, NULL, 0);

@@ -146,9 +146,15 @@ typedef struct bk_writer bk_writer;
  * last chunk and the trailer. */
 kw_rc bk_writer_new(const kw_backup_key *k, size_t chunk_size,
 		    kw_backup_write_fn write, void *arg, bk_writer **out);
+/* Bytes outside the chunks (the head, before any item). */
 kw_rc bk_writer_raw(bk_writer *w, const void *p, size_t len);
+/* Payload plaintext, chunked and sealed as it fills chunks. */
+kw_rc bk_writer_plain(bk_writer *w, const void *p, size_t len);
 kw_rc bk_writer_item(bk_writer *w, uint8_t kind, const void *a, size_t a_len,
 		     const void *b, size_t b_len);
+/* magic | u32 length | header | MAC of h, written raw; sets
+ * k->aad_digest (create.c). */
+kw_rc bk_head_write(bk_writer *w, kw_backup_key *k, const bk_header *h);
 kw_rc bk_writer_finish(bk_writer *w, uint64_t *out_chunks, uint64_t *out_size);
 void bk_writer_free(bk_writer *w);
 

@@ -135,9 +135,9 @@ out:
 	return rc;
 }
 
-/* Appends plaintext; a full chunk is flushed only when more follows, so
- * the last chunk is always written by finish with the final flag. */
-static kw_rc put(bk_writer *w, const void *p, size_t len)
+/* A full chunk is flushed only when more follows, so the last chunk is
+ * always written by finish with the final flag. */
+kw_rc bk_writer_plain(bk_writer *w, const void *p, size_t len)
 {
 	kw_rc rc = KW_OK;
 	const uint8_t *s = p;
@@ -164,11 +164,11 @@ kw_rc bk_writer_item(bk_writer *w, uint8_t kind, const void *a, size_t a_len,
 		return KW_E_LIMIT;
 	hdr[0] = kind;
 	bk_be32_put(hdr + 1, (uint32_t)(a_len + b_len));
-	kw_rc rc = put(w, hdr, sizeof(hdr));
+	kw_rc rc = bk_writer_plain(w, hdr, sizeof(hdr));
 	if (rc == KW_OK && a_len > 0)
-		rc = put(w, a, a_len);
+		rc = bk_writer_plain(w, a, a_len);
 	if (rc == KW_OK && b_len > 0)
-		rc = put(w, b, b_len);
+		rc = bk_writer_plain(w, b, b_len);
 	return rc;
 }
 
