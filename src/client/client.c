@@ -123,6 +123,7 @@ static kw_rc exchange(kw_client *c, const uint8_t *req, size_t req_len,
 		      kw_http_parser *p, attempt *a)
 {
 	uint8_t buf[16384];
+	size_t dirty = 0; /* bytes of buf ever written: wiped at the end */
 	int64_t deadline = kw_transport_now_ms() + c->io_timeout_ms;
 	kw_rc rc = kw_transport_write(c, req, req_len, deadline);
 	if (rc != KW_OK)
@@ -133,6 +134,8 @@ static kw_rc exchange(kw_client *c, const uint8_t *req, size_t req_len,
 		rc = kw_transport_read(c, buf, sizeof(buf), deadline, &n);
 		if (rc != KW_OK)
 			goto out;
+		if (n > dirty)
+			dirty = n;
 		if (n == 0 && p->total_in == 0) {
 			rc = kw_client_fail(c, KW_E_UNAVAILABLE,
 					    "connection_closed",
@@ -160,7 +163,7 @@ static kw_rc exchange(kw_client *c, const uint8_t *req, size_t req_len,
 		a->leftover = used < n;
 	}
 out:
-	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(buf, dirty);
 	return rc;
 }
 
