@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
 
-#include "crypto/der.h"
+#include "crypto/x509_int.h"
 
 void kw_der_init(kw_der *d)
 {
@@ -233,6 +233,18 @@ void kw_der_time(kw_der *d, int64_t t)
 void kw_der_gentime(kw_der *d, int64_t t)
 {
 	time_tlv(d, t, true);
+}
+
+uint8_t *kw_i2d_copy(unsigned char *buf, int n, size_t *out_len)
+{
+	uint8_t *out = n > 0 && buf != NULL ? malloc((size_t)n) : NULL;
+
+	if (out != NULL) {
+		memcpy(out, buf, (size_t)n);
+		*out_len = (size_t)n;
+	}
+	OPENSSL_free(buf);
+	return out;
 }
 
 kw_rc kw_der_finish(kw_der *d, uint8_t **out, size_t *out_len)

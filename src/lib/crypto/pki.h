@@ -366,7 +366,7 @@ typedef struct kw_ts_req {
 	uint8_t imprint[KW_DIGEST_MAX];
 	size_t imprint_len;
 	bool has_nonce;
-	uint8_t nonce[32]; /* big-endian, as encoded */
+	uint8_t nonce[32]; /* big-endian magnitude (non-negative) */
 	size_t nonce_len;
 	bool cert_req;
 	char policy[KW_TS_POLICY_MAX + 1]; /* "" = none requested */

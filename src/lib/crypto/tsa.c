@@ -132,7 +132,8 @@ static kw_rc tst_info(const kw_ts_req *q, const char *policy,
 		kw_der_wrap(&tst, KW_DER_SEQUENCE, &alg);
 	}
 	if (q->has_nonce)
-		kw_der_tlv(&tst, KW_DER_INTEGER, q->nonce, q->nonce_len);
+		/* OpenSSL keeps the magnitude: a leading 0x00 comes back */
+		kw_der_uint_bytes(&tst, q->nonce, q->nonce_len);
 	kw_der_wrap(&v, KW_DER_SEQUENCE, &tst);
 	return kw_der_finish(&v, out, out_len);
 }

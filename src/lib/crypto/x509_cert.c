@@ -454,7 +454,6 @@ static kw_rc info_fill(X509 *x, kw_x509_info *i)
 	EXTENDED_KEY_USAGE *eku = NULL;
 	unsigned char *spki = NULL;
 	bool odd1 = false, odd2 = false;
-	int n;
 	kw_rc rc =
 		kw_dn_from_x509(X509_get_subject_name(x), &i->subject, &odd1);
 
@@ -488,15 +487,11 @@ static kw_rc info_fill(X509 *x, kw_x509_info *i)
 	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
 	if (eku != NULL)
 		i->eku = kw_eku_bits(eku);
-	rc = KW_E_NOMEM;
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
-	if (n <= 0 || (i->spki = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(i->spki, spki, (size_t)n);
-	i->spki_len = (size_t)n;
-	rc = KW_OK;
+	i->spki = kw_i2d_copy(spki,
+			      i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki),
+			      &i->spki_len);
+	rc = i->spki != NULL ? KW_OK : KW_E_NOMEM;
 out:
-	OPENSSL_free(spki);
 	BASIC_CONSTRAINTS_free(bc);
 	ASN1_BIT_STRING_free(ku);
 	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
@@ -565,19 +560,6 @@ out:
 	return rc;
 }
 
-/* A malloc()ed copy of what an i2d call wrote (n bytes into buf). */
-static uint8_t *i2d_copy(unsigned char *buf, int n, size_t *len)
-{
-	uint8_t *out = n > 0 ? malloc((size_t)n) : NULL;
-
-	if (out != NULL) {
-		memcpy(out, buf, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_free(buf);
-	return out;
-}
-
 kw_rc kw_x509_parts_get(const uint8_t *der, size_t len, kw_x509_parts *out)
 {
 	const unsigned char *p = der;
@@ -592,15 +574,17 @@ kw_rc kw_x509_parts_get(const uint8_t *der, size_t len, kw_x509_parts *out)
 	if (x == NULL || p != der + len)
 		goto out;
 	rc = KW_E_NOMEM;
-	r.subject = i2d_copy(buf, i2d_X509_NAME(X509_get_subject_name(x), &buf),
-			     &r.subject_len);
+	r.subject =
+		kw_i2d_copy(buf, i2d_X509_NAME(X509_get_subject_name(x), &buf),
+			    &r.subject_len);
 	buf = NULL;
-	r.issuer = i2d_copy(buf, i2d_X509_NAME(X509_get_issuer_name(x), &buf),
+	r.issuer =
+		kw_i2d_copy(buf, i2d_X509_NAME(X509_get_issuer_name(x), &buf),
 			    &r.issuer_len);
 	buf = NULL;
-	r.serial =
-		i2d_copy(buf, i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &buf),
-			 &r.serial_len);
+	r.serial = kw_i2d_copy(
+		buf, i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &buf),
+		&r.serial_len);
 	if (r.subject != NULL && r.issuer != NULL && r.serial != NULL) {
 		*out = r;
 		memset(&r, 0, sizeof(r));

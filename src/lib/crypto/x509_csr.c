@@ -119,7 +119,6 @@ static kw_rc csr_fill(X509_REQ *r, kw_csr *c)
 	EVP_PKEY *pk = X509_REQ_get0_pubkey(r);
 	unsigned char *spki = NULL;
 	bool odd = false;
-	int n;
 	kw_rc rc = KW_E_INVALID;
 
 	if (pk == NULL)
@@ -140,15 +139,9 @@ static kw_rc csr_fill(X509_REQ *r, kw_csr *c)
 		rc = csr_ext(sk_X509_EXTENSION_value(exts, i), c);
 	if (rc != KW_OK)
 		goto out;
-	rc = KW_E_NOMEM;
-	n = i2d_PUBKEY(pk, &spki);
-	if (n <= 0 || (c->spki = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(c->spki, spki, (size_t)n);
-	c->spki_len = (size_t)n;
-	rc = KW_OK;
+	c->spki = kw_i2d_copy(spki, i2d_PUBKEY(pk, &spki), &c->spki_len);
+	rc = c->spki != NULL ? KW_OK : KW_E_NOMEM;
 out:
-	OPENSSL_free(spki);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return rc;
 }

@@ -41,6 +41,10 @@ uint32_t kw_eku_bits(const EXTENDED_KEY_USAGE *eku);
 /* The keyUsage bits of a BIT STRING. */
 uint32_t kw_ku_bits(const ASN1_BIT_STRING *ku);
 
+/* A malloc()ed copy of what an i2d_*() call wrote into buf (n bytes; n <= 0
+ * means it failed); buf is freed with OPENSSL_free. NULL on failure. */
+uint8_t *kw_i2d_copy(unsigned char *buf, int n, size_t *out_len);
+
 /* The signature AlgorithmIdentifier of a key type signing with hash h
  * (sha*WithRSAEncryption, ecdsa-with-SHA*, Ed25519), appended to d.
  * KW_E_UNSUPPORTED for combinations keywarden does not sign with. */

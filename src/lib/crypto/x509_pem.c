@@ -38,7 +38,6 @@ kw_rc kw_spki_from_pem(const char *pem, uint8_t **out, size_t *out_len)
 	BIO *b = NULL;
 	EVP_PKEY *pk = NULL;
 	unsigned char *der = NULL;
-	int n = 0;
 	kw_rc rc = KW_E_INVALID;
 
 	if (pem == NULL || out == NULL || out_len == NULL ||
@@ -48,15 +47,9 @@ kw_rc kw_spki_from_pem(const char *pem, uint8_t **out, size_t *out_len)
 	pk = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 	if (pk == NULL)
 		goto out;
-	n = i2d_PUBKEY(pk, &der);
-	rc = KW_E_NOMEM;
-	if (n <= 0 || (*out = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(*out, der, (size_t)n);
-	*out_len = (size_t)n;
-	rc = KW_OK;
+	*out = kw_i2d_copy(der, i2d_PUBKEY(pk, &der), out_len);
+	rc = *out != NULL ? KW_OK : KW_E_NOMEM;
 out:
-	OPENSSL_free(der);
 	EVP_PKEY_free(pk);
 	BIO_free(b);
 	ERR_clear_error();

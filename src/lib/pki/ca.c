@@ -15,7 +15,7 @@
 #define CRL_DAYS_DEFAULT 7
 #define CRL_DAYS_MAX	 366
 #define DAY		 86400
-#define DEPTH_MAX	 16
+#define DEPTH_MAX	 (KW_PKI_CHAIN_MAX - 1)
 
 static bool name_ok(const char *s)
 {
@@ -479,69 +479,92 @@ void kw_ca_list_free(kw_ca_info **list, size_t n)
 	free(list);
 }
 
+kw_rc kw_pki_ca_chain_load(kw_pki *p, kw_store_txn *t, const char *partition,
+			   const char *name, kw_ca_rec **out, size_t *out_n)
+{
+	kw_rc rc = KW_OK;
+	size_t n = 0;
+
+	kw_pki_ca_chain_free(out, *out_n); /* from an earlier attempt */
+	*out_n = 0;
+	while (rc == KW_OK && n < KW_PKI_CHAIN_MAX) {
+		const kw_ca_rec *last = n > 0 ? out[n - 1] : NULL;
+		if (last != NULL && last->info.parent_id[0] == '\0') {
+			*out_n = n;
+			return KW_OK;
+		}
+		rc = kw_pki_ca_load(p, t, partition,
+				    last == NULL ? name : last->info.parent_id,
+				    last != NULL, &out[n]);
+		if (rc == KW_OK)
+			n++;
+		else if (rc == KW_E_NOT_FOUND && last != NULL)
+			rc = KW_E_INTEGRITY; /* a parent went missing */
+	}
+	kw_pki_ca_chain_free(out, n);
+	return rc == KW_OK ? KW_E_INTEGRITY : rc;
+}
+
+void kw_pki_ca_chain_free(kw_ca_rec **r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		kw_pki_ca_rec_free(r[i]);
+		r[i] = NULL;
+	}
+}
+
 typedef struct chain_arg {
 	const char *partition, *name;
-	uint8_t **certs;
-	size_t *lens, n;
+	kw_ca_rec *r[KW_PKI_CHAIN_MAX];
+	size_t n;
 } chain_arg;
 
 static kw_rc chain_fn(kw_pki *p, kw_store_txn *t, void *arg)
 {
 	chain_arg *a = arg;
-	char next[KW_CA_ID_LEN + 1] = "";
-	kw_rc rc = KW_OK;
-
-	for (size_t depth = 0; rc == KW_OK && depth <= DEPTH_MAX; depth++) {
-		kw_ca_rec *r = NULL;
-		rc = kw_pki_ca_load(p, t, a->partition,
-				    depth == 0 ? a->name : next, depth > 0, &r);
-		if (rc == KW_E_NOT_FOUND && depth > 0)
-			rc = KW_E_INTEGRITY; /* a parent went missing */
-		if (rc != KW_OK)
-			break;
-		a->certs[a->n] = r->info.cert;
-		a->lens[a->n++] = r->info.cert_len;
-		r->info.cert = NULL;
-		snprintf(next, sizeof(next), "%s", r->info.parent_id);
-		kw_pki_ca_rec_free(r);
-		if (next[0] == '\0')
-			return KW_OK;
-	}
-	return rc == KW_OK ? KW_E_INTEGRITY : rc;
+	return kw_pki_ca_chain_load(p, t, a->partition, a->name, a->r, &a->n);
 }
 
 kw_rc kw_ca_chain(kw_pki *p, const char *partition, const char *name,
 		  uint8_t ***out, size_t **out_lens, size_t *out_n)
 {
-	chain_arg a = {partition, name, NULL, NULL, 0};
-	kw_rc rc = KW_E_INVALID;
+	chain_arg a = {partition, name, {NULL}, 0};
+	uint8_t **certs = NULL;
+	size_t *lens = NULL;
+	kw_rc rc;
 
 	if (p == NULL || partition == NULL || name == NULL || out == NULL ||
 	    out_lens == NULL || out_n == NULL)
 		return KW_E_INVALID;
 	if (!name_ok(name))
 		return KW_E_NOT_FOUND;
-	a.certs = calloc(DEPTH_MAX + 1, sizeof(*a.certs));
-	a.lens = calloc(DEPTH_MAX + 1, sizeof(*a.lens));
-	rc = a.certs != NULL && a.lens != NULL ? kw_pki_read(p, chain_fn, &a)
-					       : KW_E_NOMEM;
+	rc = kw_pki_read(p, chain_fn, &a);
 	if (rc == KW_OK) {
-		*out = a.certs;
-		*out_lens = a.lens;
-		*out_n = a.n;
-		a.certs = NULL;
-		a.lens = NULL;
+		certs = calloc(a.n, sizeof(*certs));
+		lens = calloc(a.n, sizeof(*lens));
+		rc = certs != NULL && lens != NULL ? KW_OK : KW_E_NOMEM;
 	}
-	kw_ca_chain_free(a.certs, a.lens, a.n);
+	for (size_t i = 0; rc == KW_OK && i < a.n; i++) {
+		certs[i] = a.r[i]->info.cert; /* moved out of the record */
+		lens[i] = a.r[i]->info.cert_len;
+		a.r[i]->info.cert = NULL;
+	}
+	if (rc == KW_OK) {
+		*out = certs;
+		*out_lens = lens;
+		*out_n = a.n;
+		certs = NULL;
+		lens = NULL;
+	}
+	free(certs);
+	free(lens);
+	kw_pki_ca_chain_free(a.r, a.n);
 	return rc;
 }
 
 void kw_ca_chain_free(uint8_t **certs, size_t *lens, size_t n)
 {
-	for (size_t i = 0; certs != NULL && i < n; i++)
-		free(certs[i]);
-	free(certs);
-	free(lens);
+	kw_blobs_free(certs, lens, n);
 }
 
 /* ---- rule updates ---------------------------------------------------------- */

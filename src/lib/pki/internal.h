@@ -117,6 +117,16 @@ kw_rc kw_pki_ca_load(kw_pki *p, kw_store_txn *t, const char *partition,
 /* Writes r: a new record when r->info.record_version is 0, else a
  * compare-and-swap on it; the new version is written back. */
 kw_rc kw_pki_ca_save(kw_pki *p, kw_store_txn *t, kw_ca_rec *r);
+/* Most CAs in a chain (a root and 16 below it). */
+#define KW_PKI_CHAIN_MAX 17
+/* The CA name and its ancestors, the CA first, into out[0..*out_n) (room
+ * for KW_PKI_CHAIN_MAX; records already there are freed first, so it may
+ * be rerun). KW_E_NOT_FOUND: no such CA; KW_E_INTEGRITY: a parent is
+ * missing or the chain is too long. */
+kw_rc kw_pki_ca_chain_load(kw_pki *p, kw_store_txn *t, const char *partition,
+			   const char *name, kw_ca_rec **out, size_t *out_n);
+void kw_pki_ca_chain_free(kw_ca_rec **r, size_t n);
+
 kw_rc kw_pki_cert_load(kw_pki *p, kw_store_txn *t, const char *partition,
 		       const char *serial_or_id, kw_cert_info **out);
 kw_rc kw_pki_cert_save(kw_pki *p, kw_store_txn *t, kw_cert_info *c);
@@ -182,7 +192,6 @@ typedef struct kw_pki_ask {
 kw_rc kw_pki_profile_apply(const kw_ca_rec *const *chain, size_t n_chain,
 			   const kw_pki_ask *a, kw_san *sans, size_t *n_sans,
 			   kw_x509_tbs *t, char *err, size_t err_len);
-
 
 /* ---- CRLs (crl.c) ------------------------------------------------------ */
 

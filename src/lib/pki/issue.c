@@ -12,48 +12,20 @@
 #include "keywarden/log.h"
 #include "pki/internal.h"
 
-#define DAY	  86400
-#define CHAIN_MAX 17
-#define LIST_MAX  1000
+#define DAY	 86400
+#define LIST_MAX 1000
 
 /* The issuing CA and its ancestors, the CA first. */
 typedef struct chain {
-	kw_ca_rec *r[CHAIN_MAX];
+	const char *partition, *ca;
+	kw_ca_rec *r[KW_PKI_CHAIN_MAX];
 	size_t n;
 } chain;
 
-static void chain_free(chain *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		kw_pki_ca_rec_free(c->r[i]);
-	c->n = 0;
-}
-
-typedef struct chain_arg {
-	const char *partition, *ca;
-	chain *c;
-} chain_arg;
-
 static kw_rc chain_fn(kw_pki *p, kw_store_txn *t, void *arg)
 {
-	chain_arg *a = arg;
-	kw_rc rc = KW_OK;
-
-	chain_free(a->c);
-	while (rc == KW_OK && a->c->n < CHAIN_MAX) {
-		const kw_ca_rec *last =
-			a->c->n > 0 ? a->c->r[a->c->n - 1] : NULL;
-		if (last != NULL && last->info.parent_id[0] == '\0')
-			return KW_OK;
-		rc = kw_pki_ca_load(p, t, a->partition,
-				    last == NULL ? a->ca : last->info.parent_id,
-				    last != NULL, &a->c->r[a->c->n]);
-		if (rc == KW_OK)
-			a->c->n++;
-		else if (rc == KW_E_NOT_FOUND && last != NULL)
-			rc = KW_E_INTEGRITY;
-	}
-	return rc == KW_OK ? KW_E_INTEGRITY : rc;
+	chain *c = arg;
+	return kw_pki_ca_chain_load(p, t, c->partition, c->ca, c->r, &c->n);
 }
 
 /* The names a certificate will carry: overrides, else the request's. */
@@ -218,9 +190,10 @@ static kw_rc subject_key(kw_pki *p, const kw_issue_req *r, kw_csr **csr,
 kw_rc kw_cert_issue(kw_pki *p, const kw_issue_req *r, kw_cert_info **out,
 		    char *err, size_t err_len)
 {
-	chain ch = {.n = 0};
-	chain_arg ca = {r != NULL ? r->partition : NULL,
-			r != NULL ? r->ca : NULL, &ch};
+	chain ch = {r != NULL ? r->partition : NULL,
+		    r != NULL ? r->ca : NULL,
+		    {NULL},
+		    0};
 	kw_csr *csr = NULL;
 	kw_key_info *key = NULL;
 	kw_dn *dn = calloc(1, sizeof(*dn));
@@ -243,7 +216,7 @@ kw_rc kw_cert_issue(kw_pki *p, const kw_issue_req *r, kw_cert_info **out,
 	    (r->key != NULL && r->subject == NULL) ||
 	    r->profile <= KW_PROFILE_NONE || r->profile >= KW_PROFILE_CA)
 		goto out;
-	rc = kw_pki_read(p, chain_fn, &ca);
+	rc = kw_pki_read(p, chain_fn, &ch);
 	if (rc == KW_E_NOT_FOUND)
 		kw_pki_fail(err, err_len, rc, "no CA %.64s", r->ca);
 	if (rc == KW_OK)
@@ -302,7 +275,7 @@ out:
 	kw_csr_free(csr);
 	kw_key_info_free(key);
 	kw_cert_info_free(c);
-	chain_free(&ch);
+	kw_pki_ca_chain_free(ch.r, ch.n);
 	free(dn);
 	free(sans);
 	return rc;

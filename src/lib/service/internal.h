@@ -25,7 +25,7 @@ struct kw_service {
 	kw_keys *keys;
 	kw_audit *audit;
 	kw_quorum *quorum;
-	kw_pki *pki; /* CAs, certificates, TSA (svc_ca.c, svc_sign.c) */
+	kw_pki *pki; /* CAs, certificates, TSA (svc_ca.c) */
 	unsigned ticks;
 	struct kw_svc_attest *attest; /* TPM features (svc_attest.c) */
 	kw_service_config cfg;	      /* as opened: a restore reopens it */

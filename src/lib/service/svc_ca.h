@@ -17,9 +17,7 @@
  * signature); changing a CA's rules and setting the TSA key_update; code
  * signing and time stamps key_sign on the signing key.
  *
- *   svc_ca.c    CAs, issuance, the inventory, revocation, CRLs; the
- *               PKCS#11 copy of issued certificates
- *   svc_sign.c  code signing, the TSA
+ * All in svc_ca.c, with the PKCS#11 copy of issued certificates.
  */
 
 #include "keywarden/pki.h"

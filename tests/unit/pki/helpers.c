@@ -159,7 +159,8 @@ uint8_t *h_ts_query(const EVP_MD *md, const uint8_t *dg, bool nonce,
 	TS_REQ_set_version(r, 1);
 	TS_REQ_set_msg_imprint(r, mi);
 	if (nonce) {
-		ASN1_INTEGER_set_uint64(n, 0x1122334455667788ULL);
+		/* the high bit set: its DER needs a leading zero byte */
+		ASN1_INTEGER_set_uint64(n, 0x8122334455667788ULL);
 		TS_REQ_set_nonce(r, n);
 	}
 	if (policy != NULL) {

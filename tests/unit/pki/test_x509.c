@@ -665,8 +665,10 @@ static void test_pem(void **state)
 	(void)state;
 	assert_int_equal(kw_pem_encode("CERTIFICATE", c.der, c.len, &pem),
 			 KW_OK);
-	two = malloc(2 * strlen(pem) + 40);
-	sprintf(two, "junk before\n%s%s", pem, pem);
+	size_t room = 2 * strlen(pem) + 40;
+	two = malloc(room);
+	assert_non_null(two);
+	snprintf(two, room, "junk before\n%s%s", pem, pem);
 	assert_int_equal(kw_pem_certs(two, strlen(two), 8, &ders, &lens, &n),
 			 KW_OK);
 	assert_int_equal(n, 2);
