@@ -162,26 +162,29 @@ void kw_h_approval_list(kw_req *r)
 	kw_approval_list_free(list, n, next);
 }
 
-void kw_h_approval_get(kw_req *r)
+/* GET one approval, or approve it: the same shape. */
+typedef kw_rc (*approval_fn)(kw_service *svc, kw_svc_call *c, const char *id,
+			     kw_approval **out);
+
+static void one_approval(kw_req *r, approval_fn fn)
 {
 	kw_approval *a = NULL;
 	kw_rc rc;
 
 	if (!kw_req_decode(r, NULL, 0, NULL))
 		return;
-	rc = kw_svc_approval_get(r->svc, &r->call, kw_req_param(r, 0), &a);
+	rc = fn(r->svc, &r->call, kw_req_param(r, 0), &a);
 	reply_approval(r, rc, a);
+}
+
+void kw_h_approval_get(kw_req *r)
+{
+	one_approval(r, kw_svc_approval_get);
 }
 
 void kw_h_approval_approve(kw_req *r)
 {
-	kw_approval *a = NULL;
-	kw_rc rc;
-
-	if (!kw_req_decode(r, NULL, 0, NULL))
-		return;
-	rc = kw_svc_approval_approve(r->svc, &r->call, kw_req_param(r, 0), &a);
-	reply_approval(r, rc, a);
+	one_approval(r, kw_svc_approval_approve);
 }
 
 typedef struct reject_req {

@@ -328,6 +328,29 @@ kw_rc kw_svc_approval_parked(kw_service *svc, const kw_svc_call *c,
 				     out);
 }
 
+/* The end of a vote or a rejection: the event names the request (when
+ * refused too, if the caller may see it); an expiry found on the way is
+ * recorded at once. Takes a. */
+static kw_rc decided(kw_service *svc, kw_svc_call *c, const char *id, kw_rc rc,
+		     const char *why, kw_approval *a, kw_approval **out)
+{
+	if (rc == KW_OK) {
+		event_approval(c, id, a);
+		*out = a;
+		return KW_OK;
+	}
+	kw_approval_free(a);
+	a = NULL;
+	if (why[0] != '\0')
+		svc_reason(c, "%s", why);
+	if (kw_quorum_request_get(svc->quorum, &c->caller, id, &a) == KW_OK)
+		event_approval(c, id, a);
+	kw_approval_free(a);
+	if (rc == KW_E_STATE)
+		sweep(svc);
+	return rc;
+}
+
 kw_rc kw_svc_approval_approve(kw_service *svc, kw_svc_call *c, const char *id,
 			      kw_approval **out)
 {
@@ -338,20 +361,7 @@ kw_rc kw_svc_approval_approve(kw_service *svc, kw_svc_call *c, const char *id,
 	if (rc == KW_OK)
 		rc = id_rc(kw_quorum_request_approve(svc->quorum, &c->caller,
 						     id, &a, why));
-	if (rc != KW_OK) {
-		svc_reason(c, "%s", why[0] != '\0' ? why : "refused");
-		/* the event names the request, if the caller may see it */
-		if (kw_quorum_request_get(svc->quorum, &c->caller, id, &a) ==
-		    KW_OK)
-			event_approval(c, id, a);
-		kw_approval_free(a);
-		if (rc == KW_E_STATE)
-			sweep(svc);
-		return rc;
-	}
-	event_approval(c, id, a);
-	*out = a;
-	return KW_OK;
+	return decided(svc, c, id, rc, why, a, out);
 }
 
 kw_rc kw_svc_approval_reject(kw_service *svc, kw_svc_call *c, const char *id,
@@ -366,27 +376,14 @@ kw_rc kw_svc_approval_reject(kw_service *svc, kw_svc_call *c, const char *id,
 					      reason, &a, why);
 		/* a bad reason, not a bad id, when the id is well-formed */
 		if (rc == KW_E_INVALID && strcmp(safe_id(id), id) == 0)
-			svc_reason(c,
-				   "reason: printable text of at most %d "
-				   "characters",
-				   KW_QUORUM_REASON_MAX);
+			snprintf(why, sizeof(why),
+				 "reason: printable text of at most %d "
+				 "characters",
+				 KW_QUORUM_REASON_MAX);
 		else
 			rc = id_rc(rc);
 	}
-	if (rc != KW_OK) {
-		if (why[0] != '\0')
-			svc_reason(c, "%s", why);
-		if (kw_quorum_request_get(svc->quorum, &c->caller, id, &a) ==
-		    KW_OK)
-			event_approval(c, id, a);
-		kw_approval_free(a);
-		if (rc == KW_E_STATE)
-			sweep(svc);
-		return rc;
-	}
-	event_approval(c, id, a);
-	*out = a;
-	return KW_OK;
+	return decided(svc, c, id, rc, why, a, out);
 }
 
 kw_rc kw_svc_approval_list(kw_service *svc, kw_svc_call *c,
