@@ -8,21 +8,24 @@
 #include "daemon/server.h"
 #include "daemon/specs.h"
 #include "daemon/wire.h"
+#include "service/svc_attest.h"
 #include "kw_config.h"
 
 void kw_h_health(kw_req *r)
 {
 	kw_svc_health h;
+	json_t *body;
 
 	kw_svc_health_get(r->svc, &h);
+	body = json_pack("{s:b,s:b,s:s,s:s,s:I}", "initialized", h.initialized,
+			 "sealed", h.sealed, "version", KW_VERSION, "audit",
+			 h.audit_ok ? "ok" : h.audit_reason, "audit_backlog",
+			 (json_int_t)h.audit_backlog);
+	kw_svc_tpm_status(r->svc, body); /* "tpm": why it is sealed */
 	/* 200 only when the instance can serve: initialised, unsealed and
 	 * with a writable audit trail (load balancers route on it). */
 	kw_reply_json(r, h.initialized && !h.sealed && h.audit_ok ? 200 : 503,
-		      json_pack("{s:b,s:b,s:s,s:s,s:I}", "initialized",
-				h.initialized, "sealed", h.sealed, "version",
-				KW_VERSION, "audit",
-				h.audit_ok ? "ok" : h.audit_reason,
-				"audit_backlog", (json_int_t)h.audit_backlog));
+		      body);
 }
 
 void kw_h_metrics(kw_req *r)
@@ -52,7 +55,8 @@ void kw_h_sys_status(kw_req *r)
 	if (rc != KW_OK)
 		kw_reply_rc(r, rc);
 	else
-		kw_reply_json(r, 200, kw_json_status(&st));
+		kw_reply_json(r, 200,
+			      kw_svc_tpm_status(r->svc, kw_json_status(&st)));
 }
 
 void kw_h_sys_init(kw_req *r)

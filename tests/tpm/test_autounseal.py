@@ -50,8 +50,11 @@ def test_pcr_change_keeps_it_sealed_and_shares_still_work(make_tpm,
     c = inst.unix()
     status = c.ok("GET", "/v1/sys/status")
     assert status["sealed"] is True
+    assert "PCR values differ" in status["tpm"]["reason"], status
     h = c.get("/v1/sys/health")
     assert h.status == 503 and h.json()["sealed"] is True
+    assert h.json()["tpm"]["unseal"] == "failed"
+    assert "PCR values differ" in h.json()["tpm"]["reason"]
     st = c.ok("GET", "/v1/sys/tpm")["tpm"]
     assert st["unseal"] == "failed"
     assert "PCR values differ" in st["reason"], st

@@ -73,8 +73,9 @@ kw_rc kw_svc_tpm_seal(kw_service *svc, kw_svc_call *c, const char *pcrs,
 
 /* The TPM auto-unseal state for status and health: {"configured",
  * "sealed_to", "unseal":"ok"|"failed"|"none", "reason"} added to obj as
- * member "tpm". Not audited. */
-void kw_svc_tpm_status(kw_service *svc, json_t *obj);
+ * member "tpm" when a host TPM is configured. Returns obj (NULL stays
+ * NULL). Not audited. */
+json_t *kw_svc_tpm_status(kw_service *svc, json_t *obj);
 
 /* ---- attestation policies (svc_attest_store.c) ---------------------------- */
 

@@ -197,7 +197,7 @@ out:
 	return rc;
 }
 
-void kw_svc_tpm_status(kw_service *svc, json_t *obj)
+json_t *kw_svc_tpm_status(kw_service *svc, json_t *obj)
 {
 	struct kw_svc_attest *a = svc->attest;
 	uint8_t *blob = NULL;
@@ -207,7 +207,7 @@ void kw_svc_tpm_status(kw_service *svc, json_t *obj)
 	json_t *t = NULL;
 
 	if (a == NULL || obj == NULL || a->tcti == NULL)
-		return;
+		return obj;
 	if (a->seal_file != NULL &&
 	    blob_read(a->seal_file, &blob, &len) == KW_OK &&
 	    kw_tpm_blob_pcrsel(blob, len, &sel) == KW_OK)
@@ -221,4 +221,5 @@ void kw_svc_tpm_status(kw_service *svc, json_t *obj)
 	pthread_mutex_unlock(&a->mu);
 	if (t != NULL)
 		json_object_set_new(obj, "tpm", t);
+	return obj;
 }
