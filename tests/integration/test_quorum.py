@@ -124,6 +124,8 @@ def test_security_officer_alone_cannot(shared_instance):
     assert b["params"]["policy"] == {"quorum": {"rules": []}}
     got = t.c["so"].ok("GET", t.q("/v1/keys/vault"))["policy"]
     assert got["quorum"] == KEY_RULES
+    got = t.c["so"].ok("GET", t.q("/v1/keys/vault/quorum/policy"))
+    assert got == {"level": "key", "policy": KEY_RULES}
     r = put(t.c["so"], t.q("/v1/keys/vault/quorum/policy"),
                       {"policy": None})
     assert parked(r)["op"] == "key_policy"
@@ -481,3 +483,31 @@ def test_global_rules_and_every_step_in_the_trail(make_instance):
     assert req["detail"]["op"] == "role_grant"
     assert req["detail"]["digest"] == grant["digest"]
     assert req["partition"] == t.part
+
+
+def test_audit_key_rotation_is_guarded(make_instance):
+    inst = make_instance()
+    root = inst.root()
+    t = Team(inst)
+    r = put(root, "/v1/quorum/policy", {"policy": rules(
+        ["audit_key_rotate"], principals=["*/keeper"], m=1)})
+    assert r.status == 200
+    root.ok("POST", "/v1/principals?partition=*",
+            {"name": "keeper", "kind": "app", "roles": ["custodian"]})
+    keeper = inst.unix(root.ok("POST", "/v1/auth/tokens?partition=*",
+                               {"principal": "keeper", "ttl": 600})["token"])
+    # a partition's security officer may not ask at all
+    assert t.c["so"].post("/v1/audit/rotate-key", {}).status == 403
+    a = parked(root.post("/v1/audit/rotate-key", {}))
+    assert (a["op"], a["partition"], a["key"]) == ("audit_key_rotate", "*",
+                                                   None)
+    assert keeper.ok("POST", "/v1/approvals/%s/approve" % a["id"], {}
+                     )["state"] == "approved"
+    r = root.post("/v1/audit/rotate-key", {}, headers={HDR: a["id"]})
+    assert r.status == 200 and len(r.json()["key_id"]) == 64
+    assert root.post("/v1/audit/rotate-key", {},
+                     headers={HDR: a["id"]}).status == 409
+    # instance-wide requests are listed under partition "*"
+    listed = root.ok("GET", "/v1/approvals?partition=*")["approvals"]
+    assert [x["state"] for x in listed if x["id"] == a["id"]] == \
+        ["executed"]
