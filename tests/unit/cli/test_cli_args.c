@@ -46,6 +46,8 @@ static const char *const commands[][2] = {
 	{"key", "destroy"},
 	{"key", "cancel-destroy"},
 	{"key", "public"},
+	{"key", "export"},
+	{"key", "import"},
 	{"sign", NULL},
 	{"verify", NULL},
 	{"encrypt", NULL},
@@ -61,6 +63,9 @@ static const char *const commands[][2] = {
 	{"approval", "show"},
 	{"approval", "approve"},
 	{"approval", "reject"},
+	{"backup", "create"},
+	{"backup", "verify"},
+	{"backup", "restore"},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
