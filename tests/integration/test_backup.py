@@ -316,13 +316,15 @@ def test_scheduled_backups(make_instance, tmp_path):
             break
         time.sleep(0.2)
     assert len(ops) >= 3 and all(e["result"] == "ok" for e in ops), ops
+    assert inst.stop() == 0  # no more runs while the files are checked
     files = sorted(d.glob("keywarden-*.kwb"))
     assert len(files) == 2, files  # keep: 2
     assert not list(d.glob("*.tmp"))
+    other = make_instance(name="checker", init=False)
     for f in files:
         p = cli(["backup", "verify", f], "unix:///nonexistent")
         assert p.returncode == 0, p.stderr
-        r = inst.unix().post("/v1/backup/verify", {
+        r = other.unix().post("/v1/backup/verify", {
             "backup": b64(f.read_bytes()), "shares": inst.shares})
         assert r.status == 200 and r.json()["info"]["authenticated"], r
 
@@ -362,3 +364,43 @@ def test_restore_disk_full(make_instance, tmp_path):
         assert target.stop() == 0
     finally:
         subprocess.run(["umount", "-l", str(fs)], check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs")
+def test_scheduled_backups_disk_full(make_instance, tmp_path):
+    """Scheduled backups into a full file system fail cleanly (audited, no
+    file left behind, the instance keeps serving) and resume once there is
+    room."""
+    d = tmp_path / "backups"
+    d.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs",
+                    str(d)], check=True)
+    try:
+        inst = make_instance(overrides={"backup": {
+            "directory": str(d), "interval": 1, "keep": 2}})
+        root = inst.root()
+        for i in range(20):
+            root.ok("POST", "/v1/keys", {"name": "k%d" % i,
+                                         "type": "ecdsa-p256"})
+
+        def scheduled():
+            return [json.loads(l) for l in export_trail(root)
+                    if b'"op":"backup_scheduled"' in l]
+
+        deadline = time.monotonic() + 30
+        while not any(e["result"] == "error" for e in scheduled()):
+            assert time.monotonic() < deadline, scheduled()
+            time.sleep(0.2)
+        err = [e for e in scheduled() if e["result"] == "error"][0]
+        assert "No space left on device" in err["reason"], err
+        assert list(d.iterdir()) == []
+        root.ok("POST", "/v1/keys/k1/sign", {"input": b64(b"still up")})
+        subprocess.run(["mount", "-o", "remount,size=4m", str(d)],
+                       check=True)
+        while not any(e["result"] == "ok" for e in scheduled()):
+            assert time.monotonic() < deadline + 30, scheduled()
+            time.sleep(0.2)
+        assert len(list(d.glob("keywarden-*.kwb"))) >= 1
+        assert inst.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", str(d)], check=False)
