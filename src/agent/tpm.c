@@ -77,6 +77,21 @@ const char *kwa_error(const kwa_tpm *t)
 	return t != NULL && t->err != NULL ? t->err : "";
 }
 
+/* An RSA 2048 key made in the TPM, fixed to it, SHA-256 names; attrs are
+ * added to fixedTPM, fixedParent and sensitiveDataOrigin. */
+static TPMT_PUBLIC *rsa2048(TPM2B_PUBLIC *p, TPMA_OBJECT attrs)
+{
+	TPMT_PUBLIC *a = &p->publicArea;
+
+	memset(p, 0, sizeof(*p));
+	a->type = TPM2_ALG_RSA;
+	a->nameAlg = TPM2_ALG_SHA256;
+	a->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+			      TPMA_OBJECT_SENSITIVEDATAORIGIN | attrs;
+	a->parameters.rsaDetail.keyBits = 2048;
+	return a;
+}
+
 /* The TCG default EK (EK Credential Profile, template L-1). */
 static void ek_template(TPM2B_PUBLIC *p)
 {
@@ -85,41 +100,29 @@ static void ek_template(TPM2B_PUBLIC *p)
 		0x1a, 0x90, 0xcc, 0x8d, 0x46, 0xa5, 0xd7, 0x24,
 		0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
 		0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa};
-	TPMT_PUBLIC *a = &p->publicArea;
+	TPMT_PUBLIC *a = rsa2048(p, TPMA_OBJECT_ADMINWITHPOLICY |
+					    TPMA_OBJECT_RESTRICTED |
+					    TPMA_OBJECT_DECRYPT);
 
-	memset(p, 0, sizeof(*p));
-	a->type = TPM2_ALG_RSA;
-	a->nameAlg = TPM2_ALG_SHA256;
-	a->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-			      TPMA_OBJECT_SENSITIVEDATAORIGIN |
-			      TPMA_OBJECT_ADMINWITHPOLICY |
-			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
 	memcpy(a->authPolicy.buffer, policy, sizeof(policy));
 	a->authPolicy.size = sizeof(policy);
 	a->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_AES;
 	a->parameters.rsaDetail.symmetric.keyBits.aes = 128;
 	a->parameters.rsaDetail.symmetric.mode.aes = TPM2_ALG_CFB;
 	a->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
-	a->parameters.rsaDetail.keyBits = 2048;
 	a->unique.rsa.size = 256;
 }
 
 /* The AK: RSA 2048 restricted signing, RSASSA-SHA-256. */
 static void ak_template(TPM2B_PUBLIC *p)
 {
-	TPMT_PUBLIC *a = &p->publicArea;
+	TPMT_PUBLIC *a =
+		rsa2048(p, TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
+				   TPMA_OBJECT_SIGN_ENCRYPT);
 
-	memset(p, 0, sizeof(*p));
-	a->type = TPM2_ALG_RSA;
-	a->nameAlg = TPM2_ALG_SHA256;
-	a->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-			      TPMA_OBJECT_SENSITIVEDATAORIGIN |
-			      TPMA_OBJECT_USERWITHAUTH |
-			      TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
 	a->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
 	a->parameters.rsaDetail.scheme.scheme = TPM2_ALG_RSASSA;
 	a->parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
-	a->parameters.rsaDetail.keyBits = 2048;
 }
 
 /* Creates the primary of template tmpl in the endorsement hierarchy; its

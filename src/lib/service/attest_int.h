@@ -105,6 +105,19 @@ att_pending *att_pending_slot(struct kw_svc_attest *a);
 bool att_pending_take(struct kw_svc_attest *a, const char *id,
 		      const char *partition, bool device, att_pending *out);
 
+/* The bytes of rec's base64 member (malloc). KW_OK, KW_E_INTEGRITY (absent
+ * or malformed: a record keywarden wrote), KW_E_NOMEM. */
+kw_rc att_rec_bytes(const json_t *rec, const char *member, uint8_t **out,
+		    size_t *out_len);
+
+/* A fresh 32-byte credential in *out_cred and TPM2_MakeCredential's
+ * outputs for it (the object name under ek_pub): see
+ * kw_tpm_credential_make. */
+kw_rc att_credential(const uint8_t *ek_pub, size_t ek_pub_len,
+		     const uint8_t *name, size_t name_len, kw_secret **out_cred,
+		     uint8_t **out_blob, size_t *out_blob_len,
+		     uint8_t **out_secret, size_t *out_secret_len);
+
 /* base64 of p[0..n) (malloc), NULL if out of memory. */
 char *att_b64(const uint8_t *p, size_t n);
 

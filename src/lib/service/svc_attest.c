@@ -186,13 +186,8 @@ kw_rc kw_svc_agent_enroll(kw_service *svc, kw_svc_call *c,
 		rc = rc == KW_E_STORAGE ? KW_E_STATE : KW_E_DENIED;
 		goto out;
 	}
-	rc = kw_secret_new(32, &cred);
-	if (rc == KW_OK)
-		rc = kw_random(cred->data, 32);
-	if (rc == KW_OK)
-		rc = kw_tpm_credential_make(e->ek_pub, e->ek_pub_len, name,
-					    name_len, cred, &blob, &blen, &sec,
-					    &slen);
+	rc = att_credential(e->ek_pub, e->ek_pub_len, name, name_len, &cred,
+			    &blob, &blen, &sec, &slen);
 	if (rc == KW_OK)
 		rc = att_new_id('e', id);
 	if (rc != KW_OK)
@@ -515,7 +510,7 @@ kw_rc kw_svc_attest_quote(kw_service *svc, kw_svc_call *c,
 	uint8_t nonce[32], (*pcrs)[64] = NULL, *ak = NULL;
 	uint8_t evidence[32];
 	char id[KW_STORE_ID_MAX + 1], ev_hex[65], lookup[KW_BARRIER_NAME_MAX];
-	const char *why = NULL, *ak_b64 = NULL;
+	const char *why = NULL;
 	json_t *rec = NULL, *pol = NULL;
 	kw_tpm_quote_expect e;
 	kw_tpm_clock last, now_clock;
@@ -542,11 +537,8 @@ kw_rc kw_svc_attest_quote(kw_service *svc, kw_svc_call *c,
 	rc = pcrs_read(c, q->pcrs, &sel, pcrs);
 	if (rc != KW_OK)
 		goto refused;
-	ak_b64 = json_string_value(json_object_get(rec, "ak"));
-	rc = KW_E_INTEGRITY;
-	if (ak_b64 == NULL ||
-	    kw_base64_decode_alloc(ak_b64, strlen(ak_b64), false, &ak,
-				   &ak_len) != KW_OK)
+	rc = att_rec_bytes(rec, "ak", &ak, &ak_len);
+	if (rc != KW_OK)
 		goto out;
 	e.ak_pub = ak;
 	e.ak_pub_len = ak_len;

@@ -45,6 +45,39 @@ void att_sel_text(const kw_tpm_pcrsel *sel, char *out, size_t n)
 						i);
 }
 
+kw_rc att_rec_bytes(const json_t *rec, const char *member, uint8_t **out,
+		    size_t *out_len)
+{
+	const char *v = json_string_value(json_object_get(rec, member));
+	kw_rc rc = KW_E_INTEGRITY;
+
+	if (v != NULL)
+		rc = kw_base64_decode_alloc(v, strlen(v), false, out, out_len);
+	return rc == KW_E_INVALID ? KW_E_INTEGRITY : rc;
+}
+
+kw_rc att_credential(const uint8_t *ek_pub, size_t ek_pub_len,
+		     const uint8_t *name, size_t name_len, kw_secret **out_cred,
+		     uint8_t **out_blob, size_t *out_blob_len,
+		     uint8_t **out_secret, size_t *out_secret_len)
+{
+	kw_secret *cred = NULL;
+	kw_rc rc = kw_secret_new(32, &cred);
+
+	if (rc == KW_OK)
+		rc = kw_random(cred->data, 32);
+	if (rc == KW_OK)
+		rc = kw_tpm_credential_make(ek_pub, ek_pub_len, name, name_len,
+					    cred, out_blob, out_blob_len,
+					    out_secret, out_secret_len);
+	if (rc == KW_OK) {
+		*out_cred = cred;
+		cred = NULL;
+	}
+	kw_secret_free(cred);
+	return rc;
+}
+
 kw_rc att_rec_get(kw_service *svc, const char *lookup, json_t **out_doc,
 		  char *out_id, uint64_t *out_version)
 {

@@ -31,7 +31,7 @@ kw_rc kw_svc_device_challenge(kw_service *svc, kw_svc_call *c,
 	size_t name_len = 0, ek_len = 0, blen = 0, slen = 0;
 	char hexname[2 * KW_TPM_NAME_MAX + 1], id[ATT_ID_LEN + 1];
 	char *bs = NULL, *ss = NULL, *kb = NULL;
-	const char *why = NULL, *ek_b64 = NULL;
+	const char *why = NULL;
 	json_t *rec = NULL, *pol = NULL;
 	kw_secret *cred = NULL;
 	kw_tpm_pcrsel sel;
@@ -46,18 +46,10 @@ kw_rc kw_svc_device_challenge(kw_service *svc, kw_svc_call *c,
 		rc = rc == KW_E_DENIED ? KW_E_DENIED : KW_E_INVALID;
 		goto out;
 	}
-	ek_b64 = json_string_value(json_object_get(rec, "ek"));
-	rc = KW_E_INTEGRITY;
-	if (ek_b64 == NULL ||
-	    kw_base64_decode_alloc(ek_b64, strlen(ek_b64), false, &ek,
-				   &ek_len) != KW_OK)
-		goto out;
-	rc = kw_secret_new(32, &cred);
+	rc = att_rec_bytes(rec, "ek", &ek, &ek_len);
 	if (rc == KW_OK)
-		rc = kw_random(cred->data, 32);
-	if (rc == KW_OK)
-		rc = kw_tpm_credential_make(ek, ek_len, name, name_len, cred,
-					    &blob, &blen, &sec, &slen);
+		rc = att_credential(ek, ek_len, name, name_len, &cred, &blob,
+				    &blen, &sec, &slen);
 	if (rc == KW_OK)
 		rc = att_new_id('d', id);
 	if (rc != KW_OK)

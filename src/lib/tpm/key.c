@@ -214,24 +214,30 @@ out:
 	return rc;
 }
 
+/* pub as the verifier's key, after the checks of role. */
+static kw_rc pub_of_role(const uint8_t *pub, size_t pub_len,
+			 kw_tpm_key_role role, kw_tpm_pubkey *out,
+			 const char **out_why)
+{
+	TPM2B_PUBLIC p;
+	kw_rc rc = kw_tpm_key_check(pub, pub_len, role, NULL, NULL, out_why);
+
+	if (rc == KW_OK)
+		rc = tpm_pub_parse(pub, pub_len, &p);
+	if (rc == KW_OK)
+		rc = tpm_pub_crypto(&p.publicArea, out);
+	return rc;
+}
+
 kw_rc kw_tpm_ek_check(const uint8_t *ek_pub, size_t ek_pub_len,
 		      const uint8_t *cert, size_t cert_len, const char *ca_file,
 		      const char **out_why)
 {
-	kw_rc rc = KW_E_INVALID;
-	TPM2B_PUBLIC p;
 	kw_tpm_pubkey k;
+	kw_rc rc = pub_of_role(ek_pub, ek_pub_len, KW_TPM_ROLE_EK, &k, out_why);
 
-	rc = kw_tpm_key_check(ek_pub, ek_pub_len, KW_TPM_ROLE_EK, NULL, NULL,
-			      out_why);
-	if (rc != KW_OK)
-		goto out;
-	rc = tpm_pub_parse(ek_pub, ek_pub_len, &p);
-	if (rc == KW_OK)
-		rc = tpm_pub_crypto(&p.publicArea, &k);
 	if (rc == KW_OK)
 		rc = kw_tpm_ekcert_check(cert, cert_len, ca_file, &k, out_why);
-out:
 	return rc;
 }
 
@@ -256,7 +262,6 @@ kw_rc kw_tpm_credential_make(const uint8_t *ek_pub, size_t ek_pub_len,
 			     size_t *out_secret_len)
 {
 	kw_rc rc = KW_E_INVALID;
-	TPM2B_PUBLIC p;
 	kw_tpm_pubkey k;
 	kw_tpm_credential c = {0};
 	TPM2B_ID_OBJECT id;
@@ -271,13 +276,7 @@ kw_rc kw_tpm_credential_make(const uint8_t *ek_pub, size_t ek_pub_len,
 	    out_secret_len == NULL || credential == NULL ||
 	    credential->len > 32)
 		goto out;
-	rc = kw_tpm_key_check(ek_pub, ek_pub_len, KW_TPM_ROLE_EK, NULL, NULL,
-			      NULL);
-	if (rc != KW_OK)
-		goto out;
-	rc = tpm_pub_parse(ek_pub, ek_pub_len, &p);
-	if (rc == KW_OK)
-		rc = tpm_pub_crypto(&p.publicArea, &k);
+	rc = pub_of_role(ek_pub, ek_pub_len, KW_TPM_ROLE_EK, &k, NULL);
 	if (rc == KW_OK)
 		rc = kw_tpm_make_credential(&k, name, name_len, credential, &c);
 	if (rc != KW_OK)
