@@ -25,6 +25,7 @@
 
 /* A restore prepared and not yet applied (svc->restore). */
 struct svc_restore {
+	bool ready; /* the new database is complete (atomic) */
 	char fresh[PATH_MAX];
 	kw_secret *master;
 	bool running;	   /* the live trail continues in the new one */
@@ -50,7 +51,19 @@ void svc_backup_forget(kw_service *svc)
 
 bool kw_svc_backup_pending(kw_service *svc)
 {
-	return svc != NULL && svc->restore != NULL;
+	struct svc_restore *p =
+		svc != NULL ? __atomic_load_n(&svc->restore, __ATOMIC_ACQUIRE)
+			    : NULL;
+	return p != NULL && __atomic_load_n(&p->ready, __ATOMIC_ACQUIRE);
+}
+
+/* One restore at a time: svc->restore is claimed (not ready) while one is
+ * prepared, by whichever request gets there first. */
+static bool restore_claim(kw_service *svc, struct svc_restore *p)
+{
+	struct svc_restore *none = NULL;
+	return __atomic_compare_exchange_n(&svc->restore, &none, p, false,
+					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 static void sha256_hex(const uint8_t *p, size_t len, char out[static 65])
@@ -303,21 +316,24 @@ kw_rc kw_svc_backup_restore(kw_service *svc, kw_svc_call *c,
 			    unsigned *out_n)
 {
 	char why[KW_BACKUP_WHY_MAX] = "", params[160];
-	struct svc_restore *p = NULL;
+	struct svc_restore *p = calloc(1, sizeof(*p));
+	bool claimed = false;
 	kw_backup_key *k = NULL;
 	kw_secret **ns = NULL;
 	kw_barrier_status st;
 	kw_backup_info info;
 	const char *be = svc->cfg.store.backend;
 
-	kw_rc rc = kw_barrier_status_get(svc->barrier, &st);
+	kw_rc rc = p != NULL ? kw_barrier_status_get(svc->barrier, &st)
+			     : KW_E_NOMEM;
 	if (rc == KW_OK && st.initialized)
 		rc = svc_authorize(svc, c, KW_OP_BACKUP_RESTORE, "");
 	if (rc != KW_OK)
 		goto out;
 	rc = KW_E_STATE;
-	if (svc->restore != NULL) {
-		svc_reason(c, "a restore is being applied");
+	claimed = restore_claim(svc, p);
+	if (!claimed) {
+		svc_reason(c, "another restore is being prepared or applied");
 		goto out;
 	}
 	rc = KW_E_UNSUPPORTED;
@@ -332,10 +348,6 @@ kw_rc kw_svc_backup_restore(kw_service *svc, kw_svc_call *c,
 		rc = kw_backup_verify(file, len, k, &info, why, sizeof(why));
 	rc = backup_reason(c, rc, why);
 	if (rc != KW_OK)
-		goto out;
-	rc = KW_E_NOMEM;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
 		goto out;
 	sha256_hex(file, len, p->sha256);
 	detail_of(c, &info, p->sha256);
@@ -369,12 +381,15 @@ kw_rc kw_svc_backup_restore(kw_service *svc, kw_svc_call *c,
 	*out_shares = ns;
 	*out_n = ns != NULL ? new_shares : 0;
 	ns = NULL;
-	svc->restore = p;
-	p = NULL;
 	KW_LOG_INFO("restore of a backup of instance %s prepared; applied "
 		    "once requests drain",
 		    info.instance_id);
+	/* Now the daemon may apply it (and svc->restore owns p). */
+	__atomic_store_n(&p->ready, true, __ATOMIC_RELEASE);
+	p = NULL;
 out:
+	if (claimed && p != NULL)
+		__atomic_store_n(&svc->restore, NULL, __ATOMIC_RELEASE);
 	kw_barrier_shares_free(ns, new_shares);
 	restore_free(p);
 	kw_backup_key_free(k);
