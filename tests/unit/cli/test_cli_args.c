@@ -66,6 +66,24 @@ static const char *const commands[][2] = {
 	{"backup", "create"},
 	{"backup", "verify"},
 	{"backup", "restore"},
+	{"bench", NULL},
+	{"agent", "enroll"},
+	{"agent", "attest"},
+	{"agent", "device"},
+	{"ca", "create-root"},
+	{"ca", "create-intermediate"},
+	{"ca", "list"},
+	{"ca", "show"},
+	{"ca", "chain"},
+	{"ca", "update"},
+	{"ca", "issue"},
+	{"ca", "certs"},
+	{"ca", "cert"},
+	{"ca", "revoke"},
+	{"ca", "crl"},
+	{"ca", "tsa-set"},
+	{"ca", "tsa-show"},
+	{"codesign", NULL},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -136,7 +154,12 @@ static void test_help_lists(void **state)
 		listed++;
 		l++;
 	}
-	assert_int_equal(listed, 16);
+	/* ... and every noun of the table is listed. */
+	size_t nouns_in_table = 0;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		nouns_in_table += i == 0 || strcmp(commands[i][0],
+						   commands[i - 1][0]) != 0;
+	assert_int_equal(listed, nouns_in_table);
 	cli_run_free(&r);
 	static const char *const nouns[] = {"sys",   "partition", "principal",
 					    "token", "key",	  "audit"};
