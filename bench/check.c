@@ -1,5 +1,6 @@
 /* Copyright (c) 2026 The keywarden authors
  * SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -13,6 +14,36 @@
  * Checks of results against OpenSSL, done after the measured window on the
  * samples each thread kept: the answers counted as fast must be right.
  */
+
+kwb_sample *kwb_sample_keep(kwb_samples *ss, uint64_t seq, const uint8_t *out,
+			    size_t len)
+{
+	kwb_sample *s;
+
+	if (ss->n == KWB_MAX_SAMPLES)
+		return NULL;
+	s = &ss->s[ss->n];
+	memset(s, 0, sizeof(*s));
+	s->out = malloc(len != 0 ? len : 1);
+	if (s->out == NULL)
+		return NULL;
+	if (len != 0)
+		memcpy(s->out, out, len);
+	s->out_len = len;
+	s->seq = seq;
+	ss->n++;
+	return s;
+}
+
+void kwb_samples_free(kwb_samples *ss)
+{
+	for (size_t i = 0; i < ss->n; i++) {
+		free(ss->s[i].out);
+		EVP_PKEY_free(ss->s[i].pk);
+		OPENSSL_cleanse(ss->s[i].dk, sizeof(ss->s[i].dk));
+	}
+	ss->n = 0;
+}
 
 const EVP_MD *kwb_md(const kw_bench_op *op)
 {

@@ -36,6 +36,33 @@ kw_rc kwb_p11_run(kwb_opts *o, kw_bench_result *out);
 /* Creates filler objects until the token holds o->count of them. */
 kw_rc kwb_p11_populate(kwb_opts *o);
 
+/* A result kept to be checked after the window (what each target needs of
+ * it: the output, the IV and tag of an encryption, a data key, a key pair
+ * made by the benchmark, as OpenSSL key or PKCS#11 handles). */
+#define KWB_MAX_SAMPLES 1024
+
+typedef struct kwb_sample {
+	uint64_t seq;
+	uint8_t *out;
+	size_t out_len;
+	uint8_t iv[12];
+	uint8_t tag[16];
+	uint8_t dk[32];
+	EVP_PKEY *pk;
+	unsigned long h[2];
+} kwb_sample;
+
+typedef struct kwb_samples {
+	kwb_sample s[KWB_MAX_SAMPLES];
+	size_t n;
+} kwb_samples;
+
+/* Keeps a copy of out[0..len) for call seq; NULL when full or out of
+ * memory (the sample is then not taken). */
+kwb_sample *kwb_sample_keep(kwb_samples *ss, uint64_t seq, const uint8_t *out,
+			    size_t len);
+void kwb_samples_free(kwb_samples *ss);
+
 /* The digest an op signs (by name, "sha256"), NULL for none. */
 const EVP_MD *kwb_md(const kw_bench_op *op);
 

@@ -54,21 +54,12 @@ typedef struct p11_ctx {
 	char label[64];
 } p11_ctx;
 
-typedef struct sample {
-	uint64_t seq;
-	uint8_t iv[12];
-	uint8_t *out;
-	size_t out_len;
-	CK_OBJECT_HANDLE gpriv, gpub;
-} sample;
-
 typedef struct p11_thread {
 	p11_ctx *c;
 	unsigned idx;
 	CK_SESSION_HANDLE s;
 	uint8_t *pt, *ct;
-	sample sm[MAX_SAMPLES];
-	size_t ns;
+	kwb_samples ss;
 	CK_OBJECT_HANDLE *gen; /* generated keys, destroyed at the end */
 	size_t ngen, capgen;
 } p11_thread;
@@ -399,23 +390,6 @@ static kw_rc thread_init(void *ctx, unsigned idx, void **out)
 	return KW_OK;
 }
 
-static sample *keep(p11_thread *t, uint64_t seq, const uint8_t *out, size_t len)
-{
-	sample *s;
-
-	if (t->ns == MAX_SAMPLES)
-		return NULL;
-	s = &t->sm[t->ns];
-	s->out = malloc(len != 0 ? len : 1);
-	if (s->out == NULL)
-		return NULL;
-	memcpy(s->out, out, len);
-	s->out_len = len;
-	s->seq = seq;
-	t->ns++;
-	return s;
-}
-
 static kw_rc do_sign(p11_thread *t, CK_OBJECT_HANDLE key, const kw_bench_op *op,
 		     const uint8_t *msg, uint8_t *sig, CK_ULONG *sig_len)
 {
@@ -492,7 +466,7 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 	CK_ATTRIBUTE ft[] = {ATTR(CKA_CLASS, &cls, sizeof(cls)),
 			     ATTR(CKA_LABEL, c->label, strlen(c->label))};
 	kw_rc rc = KW_E_UNSUPPORTED;
-	sample *s;
+	kwb_sample *s;
 	CK_RV rv;
 
 	switch (op->kind) {
@@ -500,7 +474,7 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 		kw_bench_msg(t->idx, seq, msg, sizeof(msg));
 		rc = do_sign(t, c->priv, op, msg, sig, &sl);
 		if (rc == KW_OK && want)
-			keep(t, seq, sig, sl);
+			kwb_sample_keep(&t->ss, seq, sig, sl);
 		break;
 	case KW_BENCH_ENCRYPT:
 		/* A fresh IV per call; keywarden's module returns the one
@@ -512,7 +486,7 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 		if (rc == KW_OK && sl != op->len + 16)
 			rc = KW_E_CRYPTO;
 		if (rc == KW_OK && want &&
-		    (s = keep(t, seq, t->ct, sl)) != NULL)
+		    (s = kwb_sample_keep(&t->ss, seq, t->ct, sl)) != NULL)
 			memcpy(s->iv, iv, 12);
 		break;
 	case KW_BENCH_KEYGEN:
@@ -523,9 +497,9 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 		if (rc == KW_OK)
 			rc = remember_gen(t, h[0], h[1]);
 		if (rc == KW_OK && want &&
-		    (s = keep(t, seq, NULL, 0)) != NULL) {
-			s->gpub = h[0];
-			s->gpriv = h[1];
+		    (s = kwb_sample_keep(&t->ss, seq, NULL, 0)) != NULL) {
+			s->h[0] = h[0];
+			s->h[1] = h[1];
 		}
 		break;
 	case KW_BENCH_LOOKUP:
@@ -539,8 +513,9 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 						 : KW_OK;
 		if (rc == KW_E_VERIFY)
 			kw_bench_note_error("found %lu objects", n);
-		if (rc == KW_OK && want && (s = keep(t, seq, NULL, 0)) != NULL)
-			s->gpriv = h[0];
+		if (rc == KW_OK && want &&
+		    (s = kwb_sample_keep(&t->ss, seq, NULL, 0)) != NULL)
+			s->h[1] = h[0];
 		break;
 	default:
 		break;
@@ -548,16 +523,16 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 	return rc;
 }
 
-static bool gen_ok(p11_thread *t, const sample *s)
+static bool gen_ok(p11_thread *t, const kwb_sample *s)
 {
 	static const kw_bench_op es = {
 		"ecdsa-p256", KW_BENCH_SIGN, "ecdsa-p256", "sha256", "ecdsa", 0,
 		NULL};
 	uint8_t msg[KW_BENCH_MSG_LEN] = {7}, sig[SIG_MAX];
 	CK_ULONG sl = sizeof(sig);
-	EVP_PKEY *pk = pubkey_of(t->c, t->s, s->gpub, "ecdsa-p256");
+	EVP_PKEY *pk = pubkey_of(t->c, t->s, s->h[0], "ecdsa-p256");
 	bool ok = pk != NULL &&
-		  do_sign(t, s->gpriv, &es, msg, sig, &sl) == KW_OK &&
+		  do_sign(t, s->h[1], &es, msg, sig, &sl) == KW_OK &&
 		  kwb_sig_ok(pk, &es, msg, sizeof(msg), sig, sl, true);
 
 	EVP_PKEY_free(pk);
@@ -581,8 +556,8 @@ static void verify(void *state, uint64_t *verified, uint64_t *failed)
 	const kw_bench_op *op = t->c->op;
 	uint8_t msg[KW_BENCH_MSG_LEN];
 
-	for (size_t i = 0; i < t->ns; i++) {
-		sample *s = &t->sm[i];
+	for (size_t i = 0; i < t->ss.n; i++) {
+		kwb_sample *s = &t->ss.s[i];
 		CK_ULONG n = op->len + 16;
 		bool ok = false;
 
@@ -601,7 +576,7 @@ static void verify(void *state, uint64_t *verified, uint64_t *failed)
 			ok = gen_ok(t, s);
 			break;
 		case KW_BENCH_LOOKUP:
-			ok = label_is(t, s->gpriv, t->c->label);
+			ok = label_is(t, s->h[1], t->c->label);
 			break;
 		default:
 			break;
@@ -619,8 +594,7 @@ static void thread_fini(void *state)
 
 	for (size_t i = 0; i < t->ngen; i++)
 		t->c->f->C_DestroyObject(t->s, t->gen[i]);
-	for (size_t i = 0; i < t->ns; i++)
-		free(t->sm[i].out);
+	kwb_samples_free(&t->ss);
 	t->c->f->C_CloseSession(t->s);
 	free(t->gen);
 	free(t->pt);

@@ -18,24 +18,12 @@
  * IV. Lookups have no raw counterpart.
  */
 
-#define MAX_SAMPLES 1024
-
 typedef struct raw_ctx {
 	const kw_bench_op *op;
 	EVP_PKEY *pkey;	 /* signing key */
 	uint8_t key[32]; /* AES key */
 	const EVP_MD *md;
 } raw_ctx;
-
-typedef struct sample {
-	uint64_t seq;
-	uint8_t iv[12];
-	uint8_t tag[16];
-	uint8_t *out; /* signature, ciphertext */
-	size_t out_len;
-	uint8_t dk[32]; /* datakey plaintext */
-	EVP_PKEY *pk;	/* keygen */
-} sample;
 
 typedef struct raw_thread {
 	raw_ctx *c;
@@ -45,8 +33,7 @@ typedef struct raw_thread {
 	EVP_CIPHER_CTX *cctx;
 	uint8_t *pt, *ct;
 	uint8_t sig[512];
-	sample s[MAX_SAMPLES];
-	size_t ns;
+	kwb_samples ss;
 } raw_thread;
 
 static EVP_PKEY *key_of(const kw_bench_op *op)
@@ -64,6 +51,19 @@ static EVP_PKEY *key_of(const kw_bench_op *op)
 	if (strcmp(t, "rsa-3072") == 0)
 		return EVP_RSA_gen(3072);
 	return NULL;
+}
+
+static void thread_fini(void *state)
+{
+	raw_thread *t = state;
+
+	kwb_samples_free(&t->ss);
+	EVP_PKEY_CTX_free(t->pctx);
+	EVP_MD_CTX_free(t->mctx);
+	EVP_CIPHER_CTX_free(t->cctx);
+	free(t->pt);
+	free(t->ct);
+	free(t);
 }
 
 static kw_rc thread_init(void *ctx, unsigned idx, void **out)
@@ -124,32 +124,9 @@ static kw_rc thread_init(void *ctx, unsigned idx, void **out)
 	t = NULL;
 	rc = KW_OK;
 out:
-	if (t != NULL) {
-		EVP_PKEY_CTX_free(t->pctx);
-		EVP_MD_CTX_free(t->mctx);
-		EVP_CIPHER_CTX_free(t->cctx);
-		free(t->pt);
-		free(t->ct);
-		free(t);
-	}
+	if (t != NULL)
+		thread_fini(t);
 	return rc;
-}
-
-static sample *keep(raw_thread *t, uint64_t seq, const uint8_t *out, size_t len)
-{
-	sample *s;
-
-	if (t->ns == MAX_SAMPLES)
-		return NULL;
-	s = &t->s[t->ns];
-	s->out = malloc(len != 0 ? len : 1);
-	if (s->out == NULL)
-		return NULL;
-	memcpy(s->out, out, len);
-	s->out_len = len;
-	s->seq = seq;
-	t->ns++;
-	return s;
 }
 
 /* GCM with a fresh IV on the ready context; ct and tag out. */
@@ -174,7 +151,7 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 	unsigned dl = 0;
 	size_t sl = sizeof(t->sig);
 	EVP_PKEY *pk = NULL;
-	sample *s;
+	kwb_sample *s;
 
 	switch (op->kind) {
 	case KW_BENCH_SIGN:
@@ -189,12 +166,13 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 			return KW_E_CRYPTO;
 		}
 		if (want)
-			keep(t, seq, t->sig, sl);
+			kwb_sample_keep(&t->ss, seq, t->sig, sl);
 		break;
 	case KW_BENCH_ENCRYPT:
 		if (!gcm(t, t->pt, op->len, iv, tag))
 			return KW_E_CRYPTO;
-		if (want && (s = keep(t, seq, t->ct, op->len)) != NULL) {
+		if (want && (s = kwb_sample_keep(&t->ss, seq, t->ct,
+						 op->len)) != NULL) {
 			memcpy(s->iv, iv, 12);
 			memcpy(s->tag, tag, 16);
 		}
@@ -203,7 +181,8 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 		if (RAND_priv_bytes(dk, sizeof(dk)) != 1 ||
 		    !gcm(t, dk, sizeof(dk), iv, tag))
 			return KW_E_CRYPTO;
-		if (want && (s = keep(t, seq, t->ct, sizeof(dk))) != NULL) {
+		if (want && (s = kwb_sample_keep(&t->ss, seq, t->ct,
+						 sizeof(dk))) != NULL) {
 			memcpy(s->iv, iv, 12);
 			memcpy(s->tag, tag, 16);
 			memcpy(s->dk, dk, 32);
@@ -213,7 +192,8 @@ static kw_rc call(void *state, uint64_t seq, bool want)
 	case KW_BENCH_KEYGEN:
 		if (EVP_PKEY_generate(t->pctx, &pk) != 1)
 			return KW_E_CRYPTO;
-		if (want && (s = keep(t, seq, NULL, 0)) != NULL) {
+		if (want &&
+		    (s = kwb_sample_keep(&t->ss, seq, NULL, 0)) != NULL) {
 			s->pk = pk;
 			pk = NULL;
 		}
@@ -250,8 +230,8 @@ static void verify(void *state, uint64_t *verified, uint64_t *failed)
 	const kw_bench_op *op = t->c->op;
 	uint8_t msg[KW_BENCH_MSG_LEN];
 
-	for (size_t i = 0; i < t->ns; i++) {
-		sample *s = &t->s[i];
+	for (size_t i = 0; i < t->ss.n; i++) {
+		kwb_sample *s = &t->ss.s[i];
 		bool ok = false;
 
 		switch (op->kind) {
@@ -279,23 +259,6 @@ static void verify(void *state, uint64_t *verified, uint64_t *failed)
 		else
 			(*failed)++;
 	}
-}
-
-static void thread_fini(void *state)
-{
-	raw_thread *t = state;
-
-	for (size_t i = 0; i < t->ns; i++) {
-		free(t->s[i].out);
-		EVP_PKEY_free(t->s[i].pk);
-		OPENSSL_cleanse(t->s[i].dk, 32);
-	}
-	EVP_PKEY_CTX_free(t->pctx);
-	EVP_MD_CTX_free(t->mctx);
-	EVP_CIPHER_CTX_free(t->cctx);
-	free(t->pt);
-	free(t->ct);
-	free(t);
 }
 
 static const kw_bench_ops raw_ops = {thread_init, call, verify, thread_fini};

@@ -41,7 +41,6 @@ import pathlib
 import platform
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,7 +50,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from kwharness import Client  # noqa: E402  (HTTP over the Unix socket)
+from kwharness import Client, free_port  # noqa: E402  (HTTP, ports)
 
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 SOFTHSM_PIN = "4711-bench"
@@ -102,14 +101,6 @@ def target_table(conns):
 
 
 # ---- processes ------------------------------------------------------------
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Dev:

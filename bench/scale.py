@@ -215,15 +215,20 @@ def cmd_keys(a, build, work):
     binary = build / "src" / "daemon" / "keywardend"
     res = {}
     for label, n in (("small", a.small), ("large", a.keys)):
+        if a.only not in (None, label):
+            continue
         log("%s: %d keys" % (label, n))
         s = Scale(binary, work / label).start()
         res[label] = {"create": None if a.no_create else
                       s.create(n, a.procs, log),
                       "rss_after_create": s.dev.rss()}
-        res[label]["measure"] = s.measure(n, a.samples, log)
-        if label == "large":
-            res[label]["sweep"] = s.sweep(n, a.sweep, log)
+        if not a.create_only:
+            res[label]["measure"] = s.measure(n, a.samples, log)
+            if label == "large":
+                res[label]["sweep"] = s.sweep(n, a.sweep, log)
         s.dev.stop()
+    if a.only is not None or a.create_only:
+        return res
     for k in ("lookup_cold", "sign_cold", "lookup_warm", "sign_warm"):
         big = res["large"]["measure"][k]["p50_us"]
         small = res["small"]["measure"][k]["p50_us"]
@@ -271,6 +276,10 @@ def main():
     ap.add_argument("--restarts", type=int, default=3)
     ap.add_argument("--no-create", action="store_true",
                     help="keys: measure the keys already in --workdir")
+    ap.add_argument("--only", choices=["small", "large"],
+                    help="keys: one of the two instances")
+    ap.add_argument("--create-only", action="store_true",
+                    help="keys: make the keys, measure nothing")
     ap.add_argument("--workdir")
     ap.add_argument("--json")
     a = ap.parse_args()
