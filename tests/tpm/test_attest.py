@@ -277,3 +277,58 @@ def test_policy_documents_are_checked(world):
     assert r.status == 400
     got = root.ok("GET", "/v1/attest/policies/builders")
     assert got["pcrs"] == POLICY_PCRS
+
+
+def test_ecc_ek_enrolls(make_tpm, tpm_instance, ca, tmp_path):
+    """An ECC P-256 EK: the credential's seed is agreed by ECDH (KDFe)
+    instead of RSA-OAEP. Its certificate comes from a manufacturer CA made
+    here (swtpm certifies its P-384 EK only)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import datetime
+
+    tpm = make_tpm()
+    agent = ToolsAgent(tpm, tmp_path / "ecc", ek_alg="ecc")
+    d = agent.dir
+    tpm.tools("tpm2_readpublic", "-c", d / "ek.ctx", "-f", "pem", "-o",
+              d / "ek.pem")
+    ek_key = serialization.load_pem_public_key((d / "ek.pem").read_bytes())
+    assert isinstance(ek_key.curve, ec.SECP256R1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ECC EK CA")])
+    now = datetime.datetime.utcnow()
+    ca_cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+               .public_key(ca_key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0),
+                              critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    ek_cert = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(
+                   NameOID.COMMON_NAME, "ecc ek")]))
+               .issuer_name(name).public_key(ek_key)
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=1))
+               .sign(ca_key, hashes.SHA256()))
+    (d / "ek.der").write_bytes(ek_cert.public_bytes(
+        serialization.Encoding.DER))
+    bundle = tmp_path / "ek-cas.pem"
+    bundle.write_bytes(ca.bundle.read_bytes() + ca_cert.public_bytes(
+        serialization.Encoding.PEM))
+    inst = tpm_instance(tpm, ek_ca_file=str(bundle))
+    root = inst.root()
+    root.ok("PUT", "/v1/attest/policies/builders", golden_policy(tpm))
+    ans = root.ok("POST", "/v1/attest/enroll",
+                  agent.enroll_body("ecc-1", "builders"))
+    # the answer for an ECC EK is the ephemeral point, not an OAEP block
+    assert len(base64.b64decode(ans["secret"])) == 2 + 2 + 32 + 2 + 32
+    act = root.ok("POST", "/v1/attest/enroll/%s/activate" %
+                  ans["enrollment"], agent.activate(ans), status=201)
+    c = inst.unix(act["token"])
+    ch = c.ok("POST", "/v1/attest/challenge", {})
+    assert c.post("/v1/attest/quote", agent.quote(ch["nonce"])).status == 200

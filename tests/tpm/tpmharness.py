@@ -269,12 +269,12 @@ class ToolsAgent:
     AK made with tpm2_createek / tpm2_createak, the challenge answered with
     tpm2_activatecredential, quotes made with tpm2_quote."""
 
-    def __init__(self, tpm, directory, restricted=True):
+    def __init__(self, tpm, directory, restricted=True, ek_alg="rsa"):
         self.tpm = tpm
         self.dir = pathlib.Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         d = self.dir
-        tpm.tools("tpm2_createek", "-c", d / "ek.ctx", "-G", "rsa", "-u",
+        tpm.tools("tpm2_createek", "-c", d / "ek.ctx", "-G", ek_alg, "-u",
                   d / "ek.pub")
         if restricted:
             tpm.tools("tpm2_createak", "-C", d / "ek.ctx", "-c",
@@ -289,7 +289,8 @@ class ToolsAgent:
                       d / "ak.priv")
             tpm.tools("tpm2_load", "-C", d / "prim.ctx", "-u", d / "ak.pub",
                       "-r", d / "ak.priv", "-c", d / "ak.ctx")
-        tpm.tools("tpm2_nvread", "0x1c00002", "-o", d / "ek.der")
+        if ek_alg == "rsa":  # swtpm_setup certified the RSA EK
+            tpm.tools("tpm2_nvread", "0x1c00002", "-o", d / "ek.der")
 
     def enroll_body(self, name, policy, roles=("crypto-user",)):
         d = self.dir
