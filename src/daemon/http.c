@@ -25,6 +25,7 @@
 #include "daemon/routes_approvals.h"
 #include "daemon/server.h"
 #include "keywarden/log.h"
+#include "service/svc_attest.h"
 
 /*
  * The life of a request (each step on the MHD thread that owns the
@@ -267,6 +268,14 @@ static bool authenticate(kw_req *r)
 	}
 	rc = kw_svc_authenticate(r->svc, &r->call, tok,
 				 tok != NULL ? strlen(tok) : 0);
+	if (rc != KW_OK && tok == NULL) {
+		/* No token: a device certificate may name the principal. */
+		const uint8_t *der = NULL;
+		size_t len = 0;
+		if (kw_listener_peer_cert(r->lis, r->conn, &der, &len))
+			rc = kw_svc_authenticate_cert(r->svc, &r->call, der,
+						      len);
+	}
 	if (rc != KW_OK) {
 		kw_reply_rc(r, rc);
 		r->close = true;

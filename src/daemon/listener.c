@@ -278,3 +278,22 @@ bool kw_listener_peer_verified(const kw_listener *l, struct MHD_Connection *c)
 		return false;
 	return status == 0;
 }
+
+bool kw_listener_peer_cert(const kw_listener *l, struct MHD_Connection *c,
+			   const uint8_t **out, size_t *out_len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *certs = NULL;
+	unsigned n = 0;
+
+	if (!kw_listener_peer_verified(l, c))
+		return false;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	certs = gnutls_certificate_get_peers(
+		(gnutls_session_t)ci->tls_session, &n);
+	if (certs == NULL || n == 0 || certs[0].size == 0)
+		return false;
+	*out = certs[0].data;
+	*out_len = certs[0].size;
+	return true;
+}

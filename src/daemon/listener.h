@@ -52,4 +52,11 @@ void kw_listener_peer_name(const kw_listener *l, struct MHD_Connection *c,
  * listener's client CA bundle. */
 bool kw_listener_peer_verified(const kw_listener *l, struct MHD_Connection *c);
 
+/* The DER of the TLS peer's own certificate when it verifies against the
+ * listener's client CA bundle (docs/tpm.md: device certificates map to
+ * principals); *out points into the TLS session, valid during the
+ * request. False if there is none or it does not verify. */
+bool kw_listener_peer_cert(const kw_listener *l, struct MHD_Connection *c,
+			   const uint8_t **out, size_t *out_len);
+
 #endif

@@ -5,7 +5,8 @@ proven to be in the agent's enrolled TPM (credential activation over its
 name), gets a device certificate from a keywarden CA for a request that
 the key signed through the tpm2-openssl provider, the certificate chains
 to the CA (openssl verify), and the device uses the TPM key for TLS client
-authentication to keywardend's mTLS listener (openssl s_client)."""
+authentication to keywardend's mTLS listener (openssl s_client), where the
+certificate alone authenticates it as its agent principal."""
 
 import base64
 import json
@@ -102,16 +103,21 @@ def test_device_certificate_and_mtls(make_tpm, tpm_instance, tmp_path):
     request = ("GET /v1/auth/whoami HTTP/1.1\r\nHost: localhost\r\n"
                "Authorization: Bearer %s\r\nConnection: close\r\n\r\n"
                % inst.root_token)
+    no_token = ("GET /v1/auth/whoami HTTP/1.1\r\nHost: localhost\r\n"
+                "Connection: close\r\n\r\n")
+    key_args = ["-cert", tmp_path / "dev.pem", "-key", "handle:%s" % HANDLE]
     rm = ResourceManager(tpm)
     try:
-        with_tpm_key = _s_client(rm, inst.port, server_ca, request,
-                                 ["-cert", tmp_path / "dev.pem", "-key",
-                                  "handle:%s" % HANDLE])
+        with_tpm_key = _s_client(rm, inst.port, server_ca, request, key_args)
+        # no token: the device certificate itself names the agent
+        as_device = _s_client(rm, inst.port, server_ca, no_token, key_args)
         without = _s_client(rm, inst.port, server_ca, request, [])
     finally:
         rm.stop()
     assert "HTTP/1.1 200" in with_tpm_key, with_tpm_key
     assert '"principal":"root"' in with_tpm_key.replace(" ", "")
+    assert "HTTP/1.1 200" in as_device, as_device
+    assert '"principal":"dev-agent"' in as_device.replace(" ", "")
     assert "HTTP/1.1 401" in without and "client certificate" in without
 
 

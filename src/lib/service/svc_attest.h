@@ -171,4 +171,14 @@ typedef struct kw_svc_device_cert {
 kw_rc kw_svc_device_certificate(kw_service *svc, kw_svc_call *c,
 				const kw_svc_device_cert *d, json_t **out);
 
+/* Authenticates a request by the TLS client certificate cert (DER) that
+ * the listener verified against its client CAs: a device certificate
+ * issued by kw_svc_device_certificate, not revoked, names its agent
+ * principal, which c->caller becomes (no token; expires_at the
+ * certificate's end). KW_OK; KW_E_UNAUTHENTICATED (no such certificate,
+ * or the principal is gone); KW_E_EXPIRED (revoked or past its end);
+ * KW_E_SEALED. */
+kw_rc kw_svc_authenticate_cert(kw_service *svc, kw_svc_call *c,
+			       const uint8_t *cert, size_t cert_len);
+
 #endif

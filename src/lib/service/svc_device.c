@@ -91,6 +91,98 @@ out:
 	return rc;
 }
 
+/* The lookup name of a device certificate: "devcert/" + SHA-256 hex. */
+static kw_rc cert_lookup(const uint8_t *der, size_t len, char *out, size_t n)
+{
+	uint8_t d[KW_DIGEST_MAX];
+	char hex[2 * 32 + 1];
+	size_t dlen = 0;
+	kw_rc rc = kw_digest(KW_HASH_SHA256, der, len, d, &dlen);
+
+	if (rc == KW_OK) {
+		kw_hex_encode(d, 32, hex);
+		snprintf(out, n, "devcert/%s", hex);
+	}
+	return rc;
+}
+
+/* Remembers which agent a device certificate belongs to, so the mTLS
+ * listener can map it to its principal. */
+static kw_rc cert_map(kw_service *svc, kw_svc_call *c, const kw_cert_info *ci)
+{
+	char lookup[128], id[ATT_ID_LEN + 1];
+	json_t *doc = json_pack("{s:s,s:s,s:s}", "partition",
+				c->caller.partition, "principal",
+				c->caller.principal, "serial", ci->serial);
+	kw_rc rc = doc != NULL ? cert_lookup(ci->der, ci->der_len, lookup,
+					     sizeof(lookup))
+			       : KW_E_NOMEM;
+
+	if (rc == KW_OK)
+		rc = att_new_id('c', id);
+	if (rc == KW_OK)
+		rc = att_rec_put(svc, c->caller.partition, lookup, id, doc, 0);
+	json_decref(doc);
+	return rc;
+}
+
+kw_rc kw_svc_authenticate_cert(kw_service *svc, kw_svc_call *c,
+			       const uint8_t *cert, size_t cert_len)
+{
+	char lookup[128];
+	const char *partition = NULL, *principal = NULL, *serial = NULL;
+	json_t *doc = NULL;
+	kw_cert_info *ci = NULL;
+	kw_principal_info pi;
+	kw_rc rc = KW_E_UNAUTHENTICATED;
+
+	c->authenticated = false;
+	svc_reason(c, "no bearer token, and the client certificate is not a "
+		      "keywarden device certificate");
+	if (cert == NULL || cert_len == 0 ||
+	    cert_lookup(cert, cert_len, lookup, sizeof(lookup)) != KW_OK)
+		goto out;
+	rc = att_rec_get(svc, lookup, &doc, NULL, NULL);
+	if (rc == KW_E_NOT_FOUND || rc == KW_E_INTEGRITY)
+		rc = KW_E_UNAUTHENTICATED;
+	if (rc != KW_OK)
+		goto out;
+	partition = json_string_value(json_object_get(doc, "partition"));
+	principal = json_string_value(json_object_get(doc, "principal"));
+	serial = json_string_value(json_object_get(doc, "serial"));
+	rc = KW_E_UNAUTHENTICATED;
+	if (partition == NULL || principal == NULL || serial == NULL ||
+	    kw_principal_get(svc->auth, partition, principal, &pi) != KW_OK ||
+	    pi.kind != KW_PRINCIPAL_AGENT)
+		goto out;
+	/* Revocation and expiry are the inventory's word. */
+	rc = kw_cert_get(svc->pki, partition, serial, &ci);
+	if (rc == KW_E_SEALED)
+		goto out;
+	if (rc != KW_OK || ci->status != KW_CERT_VALID ||
+	    ci->not_after <= att_now()) {
+		rc = KW_E_EXPIRED;
+		svc_reason(c, "the device certificate was revoked or expired");
+		goto out;
+	}
+	memset(&c->caller, 0, sizeof(c->caller));
+	snprintf(c->caller.principal, sizeof(c->caller.principal), "%s",
+		 principal);
+	snprintf(c->caller.partition, sizeof(c->caller.partition), "%s",
+		 partition);
+	snprintf(c->caller.source, sizeof(c->caller.source), "%s", c->source);
+	c->caller.roles = pi.roles;
+	c->caller.kind = KW_PRINCIPAL_AGENT;
+	c->caller.expires_at = ci->not_after;
+	c->authenticated = true;
+	c->ev.reason[0] = '\0';
+	rc = KW_OK;
+out:
+	kw_cert_info_free(ci);
+	json_decref(doc);
+	return rc;
+}
+
 /* The certificate and its CA chain as PEM. */
 static kw_rc cert_doc(kw_service *svc, const kw_cert_info *ci, json_t **out)
 {
@@ -177,6 +269,8 @@ kw_rc kw_svc_device_certificate(kw_service *svc, kw_svc_call *c,
 	req.days = d->days;
 	/* The CA key's policy and quorum still decide (as for any issuance). */
 	rc = kw_svc_cert_issue(svc, c, &req, &ci);
+	if (rc == KW_OK)
+		rc = cert_map(svc, c, ci);
 	if (rc == KW_OK)
 		rc = cert_doc(svc, ci, out);
 out:
