@@ -8,9 +8,8 @@
  *
  *   key.c    TPM2B_PUBLIC parsing, key checks, names, EK certificates,
  *            MakeCredential marshalling
- *   quote.c  the quote verifier
+ *   quote.c  PCR selections and the quote verifier
  *   seal.c   sealing to the host TPM under a PCR policy (ESYS)
- *   pcr.c    PCR selections: text, TPML_PCR_SELECTION, PCR digests
  */
 
 #include <tss2/tss2_mu.h>
