@@ -84,6 +84,15 @@ def test_agent_enrolls_attests_and_signs(world, tmp_path):
     mine = [e for e in entries["entries"]
             if e["principal"] == "build-1" and e["result"] == "ok"]
     assert mine and grant["evidence"] in json.dumps(mine[-1])
+    # a batch too: one entry, the evidence and the counts
+    r = inst.unix(token).post("/v1/keys/release/sign", {"batch": [
+        {"input": base64.b64encode(b"a").decode()},
+        {"input": base64.b64encode(b"b").decode()}]})
+    assert r.status == 200, r
+    entries = inst.root().ok("GET", "/v1/audit?op=key_sign&limit=100")
+    last = [e for e in entries["entries"] if e["principal"] == "build-1"][-1]
+    assert grant["evidence"] in json.dumps(last) and "items" in json.dumps(
+        last)
 
 
 def test_changed_build_environment_is_refused(world, tmp_path):

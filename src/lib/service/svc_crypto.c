@@ -51,9 +51,16 @@ static void item_reason(kw_svc_call *c, kw_rc rc)
 static kw_rc items_done(kw_svc_call *c, size_t n, size_t failed,
 			uint32_t version, kw_rc first_rc)
 {
+	size_t len = strlen(c->ev.detail);
+
 	if (version != 0)
 		c->ev.key_version = version;
-	if (n > 1)
+	/* A detail set before the items ran (the attestation a signature
+	 * relied on) is kept: the counts join it. */
+	if (n > 1 && len > 2 && c->ev.detail[len - 1] == '}')
+		snprintf(c->ev.detail + len - 1, sizeof(c->ev.detail) - len + 1,
+			 ",\"items\":%zu,\"failed\":%zu}", n, failed);
+	else if (n > 1)
 		snprintf(c->ev.detail, sizeof(c->ev.detail),
 			 "{\"items\":%zu,\"failed\":%zu}", n, failed);
 	if (n == 1 && first_rc != KW_OK)
