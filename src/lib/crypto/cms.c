@@ -65,16 +65,13 @@ static kw_rc check_sig(X509 *cert, kw_hash h, const uint8_t *msg, size_t len,
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const EVP_MD *md = kw_md(h);
-	kw_rc rc =
-		ctx != NULL &&
-				EVP_DigestVerifyInit(ctx, NULL, md, NULL,
-						     X509_get0_pubkey(cert)) ==
-					1 &&
-				EVP_DigestVerify(ctx, sig, sig_len, msg, len) ==
-					1
-			? KW_OK
-			: KW_E_CRYPTO;
+	EVP_PKEY *pk = X509_get0_pubkey(cert);
+	kw_rc rc = KW_E_CRYPTO;
 
+	if (ctx != NULL && pk != NULL &&
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pk) == 1 &&
+	    EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1)
+		rc = KW_OK;
 	if (rc != KW_OK)
 		KW_LOG_WARN("a CMS signature does not verify with the signer's "
 			    "certificate: key and certificate do not match");
@@ -184,11 +181,9 @@ kw_rc kw_cms_signed_data(const kw_cms_params *p, uint8_t **out, size_t *out_len)
 
 	/* SignerInfo */
 	kw_der_uint(&si, 1);
-	kw_der_ossl(&v, buf, i2d_X509_NAME(X509_get_issuer_name(cert), &buf));
-	buf = NULL;
-	kw_der_ossl(&v, buf,
+	kw_der_ossl(&v, &buf, i2d_X509_NAME(X509_get_issuer_name(cert), &buf));
+	kw_der_ossl(&v, &buf,
 		    i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &buf));
-	buf = NULL;
 	kw_der_wrap(&si, KW_DER_SEQUENCE, &v);
 	kw_der_alg(&si, digest_nid(p->hash), false);
 	set.p[0] = KW_DER_CTX0; /* [0] IMPLICIT SET OF Attribute */

@@ -97,13 +97,14 @@ void kw_der_wrap(kw_der *d, uint8_t tag, kw_der *inner)
 	kw_der_clear(inner);
 }
 
-void kw_der_ossl(kw_der *d, unsigned char *buf, int n)
+void kw_der_ossl(kw_der *d, unsigned char **buf, int n)
 {
-	if (n <= 0 || buf == NULL)
+	if (n <= 0 || *buf == NULL)
 		fail(d, KW_E_CRYPTO);
 	else
-		kw_der_raw(d, buf, (size_t)n);
-	OPENSSL_free(buf);
+		kw_der_raw(d, *buf, (size_t)n);
+	OPENSSL_free(*buf);
+	*buf = NULL;
 }
 
 void kw_der_uint_bytes(kw_der *d, const uint8_t *be, size_t n)
@@ -235,15 +236,16 @@ void kw_der_gentime(kw_der *d, int64_t t)
 	time_tlv(d, t, true);
 }
 
-uint8_t *kw_i2d_copy(unsigned char *buf, int n, size_t *out_len)
+uint8_t *kw_i2d_copy(unsigned char **buf, int n, size_t *out_len)
 {
-	uint8_t *out = n > 0 && buf != NULL ? malloc((size_t)n) : NULL;
+	uint8_t *out = n > 0 && *buf != NULL ? malloc((size_t)n) : NULL;
 
 	if (out != NULL) {
-		memcpy(out, buf, (size_t)n);
+		memcpy(out, *buf, (size_t)n);
 		*out_len = (size_t)n;
 	}
-	OPENSSL_free(buf);
+	OPENSSL_free(*buf);
+	*buf = NULL;
 	return out;
 }
 

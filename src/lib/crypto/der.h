@@ -51,9 +51,12 @@ void kw_der_tlv(kw_der *d, uint8_t tag, const void *p, size_t n);
 /* Appends inner's bytes as the content of tag; clears inner. An error in
  * inner becomes d's. */
 void kw_der_wrap(kw_der *d, uint8_t tag, kw_der *inner);
-/* Appends what an OpenSSL i2d_*() call wrote into buf (n bytes, n <= 0
- * meaning it failed) and frees buf with OPENSSL_free. */
-void kw_der_ossl(kw_der *d, unsigned char *buf, int n);
+/* Appends what an OpenSSL i2d_*() call wrote into *buf (n bytes, n <= 0
+ * meaning it failed), frees it with OPENSSL_free and sets *buf to NULL.
+ * Written kw_der_ossl(d, &buf, i2d_X(x, &buf)): the pointer, not its value,
+ * is passed, as the order in which arguments are evaluated is unspecified
+ * and the value is only set by the i2d call. */
+void kw_der_ossl(kw_der *d, unsigned char **buf, int n);
 /* INTEGER from an unsigned big-endian magnitude (leading zeros dropped, a
  * 0x00 added before a high bit); and from a small number. */
 void kw_der_uint_bytes(kw_der *d, const uint8_t *be, size_t n);

@@ -68,6 +68,10 @@ typedef struct kw_dn {
 	kw_dn_attr attrs[KW_DN_ATTRS_MAX];
 } kw_dn;
 
+/* Whether s (NUL-terminated) is a value a name may hold: 1..KW_DN_VALUE_MAX
+ * bytes of well-formed UTF-8 without control characters. */
+bool kw_dn_value_valid(const char *s);
+
 /* "CN", "O", "OU", "C", "ST", "L", "serialNumber", "emailAddress", "DC";
  * NULL for others. */
 const char *kw_dn_type_name(kw_dn_type t);

@@ -119,8 +119,7 @@ static kw_rc tst_info(const kw_ts_req *q, const char *policy,
 		return KW_E_INVALID;
 	}
 	kw_der_uint(&tst, 1);
-	kw_der_ossl(&tst, buf, i2d_ASN1_OBJECT(pol, &buf));
-	buf = NULL;
+	kw_der_ossl(&tst, &buf, i2d_ASN1_OBJECT(pol, &buf));
 	ASN1_OBJECT_free(pol);
 	kw_der_alg(&v, hnid, q->null_params);
 	kw_der_tlv(&v, KW_DER_OCTET_STRING, q->imprint, q->imprint_len);

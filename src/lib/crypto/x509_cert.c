@@ -287,8 +287,7 @@ static kw_rc extensions(const kw_x509_tbs *t, const uint8_t ski[20],
 	if (ok) {
 		kw_der e;
 		kw_der_init(&e);
-		kw_der_ossl(&e, buf, i2d_X509_EXTENSIONS(exts, &buf));
-		buf = NULL;
+		kw_der_ossl(&e, &buf, i2d_X509_EXTENSIONS(exts, &buf));
 		kw_der_wrap(d, KW_DER_CTX0 + 3, &e);
 	}
 	GENERAL_NAMES_free(sans);
@@ -385,16 +384,14 @@ kw_rc kw_x509_cert_sign(const kw_x509_tbs *t, const kw_x509_signer *s,
 	rc = kw_sig_alg(&tbs, s->type, kw_x509_sig_hash(s->type));
 	if (rc != KW_OK)
 		goto out;
-	kw_der_ossl(&tbs, buf,
+	kw_der_ossl(&tbs, &buf,
 		    i2d_X509_NAME(issuer != NULL ? X509_get_subject_name(issuer)
 						 : subject,
 				  &buf));
-	buf = NULL;
 	kw_der_time(&val, t->not_before);
 	kw_der_time(&val, t->not_after);
 	kw_der_wrap(&tbs, KW_DER_SEQUENCE, &val);
-	kw_der_ossl(&tbs, buf, i2d_X509_NAME(subject, &buf));
-	buf = NULL;
+	kw_der_ossl(&tbs, &buf, i2d_X509_NAME(subject, &buf));
 	kw_der_raw(&tbs, t->spki, t->spki_len);
 	rc = extensions(t, ski, aki, &tbs);
 	if (rc != KW_OK)
@@ -487,7 +484,7 @@ static kw_rc info_fill(X509 *x, kw_x509_info *i)
 	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
 	if (eku != NULL)
 		i->eku = kw_eku_bits(eku);
-	i->spki = kw_i2d_copy(spki,
+	i->spki = kw_i2d_copy(&spki,
 			      i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki),
 			      &i->spki_len);
 	rc = i->spki != NULL ? KW_OK : KW_E_NOMEM;
@@ -548,11 +545,12 @@ kw_rc kw_x509_check_issued(const uint8_t *cert, size_t cert_len,
 	if (c == NULL || i == NULL || p != cert + cert_len ||
 	    q != issuer + issuer_len)
 		goto out;
-	rc = X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(i)) ==
-				     0 &&
-			     X509_verify(c, X509_get0_pubkey(i)) == 1
-		     ? KW_OK
-		     : KW_E_VERIFY;
+	rc = KW_E_VERIFY;
+	if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(i)) ==
+		    0 &&
+	    X509_get0_pubkey(i) != NULL &&
+	    X509_verify(c, X509_get0_pubkey(i)) == 1)
+		rc = KW_OK;
 out:
 	X509_free(c);
 	X509_free(i);
@@ -575,15 +573,13 @@ kw_rc kw_x509_parts_get(const uint8_t *der, size_t len, kw_x509_parts *out)
 		goto out;
 	rc = KW_E_NOMEM;
 	r.subject =
-		kw_i2d_copy(buf, i2d_X509_NAME(X509_get_subject_name(x), &buf),
+		kw_i2d_copy(&buf, i2d_X509_NAME(X509_get_subject_name(x), &buf),
 			    &r.subject_len);
-	buf = NULL;
 	r.issuer =
-		kw_i2d_copy(buf, i2d_X509_NAME(X509_get_issuer_name(x), &buf),
+		kw_i2d_copy(&buf, i2d_X509_NAME(X509_get_issuer_name(x), &buf),
 			    &r.issuer_len);
-	buf = NULL;
 	r.serial = kw_i2d_copy(
-		buf, i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &buf),
+		&buf, i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &buf),
 		&r.serial_len);
 	if (r.subject != NULL && r.issuer != NULL && r.serial != NULL) {
 		*out = r;

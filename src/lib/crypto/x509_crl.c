@@ -103,11 +103,12 @@ static kw_rc check_crl(const uint8_t *der, size_t len, X509 *issuer)
 {
 	const unsigned char *p = der;
 	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
-	kw_rc rc = crl != NULL && p == der + len &&
-				   X509_CRL_verify(
-					   crl, X509_get0_pubkey(issuer)) == 1
-			   ? KW_OK
-			   : KW_E_CRYPTO;
+	EVP_PKEY *pk = X509_get0_pubkey(issuer);
+	kw_rc rc = KW_E_CRYPTO;
+
+	if (crl != NULL && p == der + len && pk != NULL &&
+	    X509_CRL_verify(crl, pk) == 1)
+		rc = KW_OK;
 
 	if (rc != KW_OK)
 		KW_LOG_ERROR("a CRL just signed does not verify with its "
@@ -143,9 +144,8 @@ kw_rc kw_x509_crl_sign(const kw_x509_signer *s, uint64_t number,
 	rc = kw_sig_alg(&tbs, s->type, kw_x509_sig_hash(s->type));
 	if (rc != KW_OK)
 		goto out;
-	kw_der_ossl(&tbs, buf,
+	kw_der_ossl(&tbs, &buf,
 		    i2d_X509_NAME(X509_get_subject_name(issuer), &buf));
-	buf = NULL;
 	kw_der_time(&tbs, this_update);
 	kw_der_time(&tbs, next_update);
 	rc = entries(&tbs, e, n);

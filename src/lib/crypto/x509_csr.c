@@ -139,7 +139,7 @@ static kw_rc csr_fill(X509_REQ *r, kw_csr *c)
 		rc = csr_ext(sk_X509_EXTENSION_value(exts, i), c);
 	if (rc != KW_OK)
 		goto out;
-	c->spki = kw_i2d_copy(spki, i2d_PUBKEY(pk, &spki), &c->spki_len);
+	c->spki = kw_i2d_copy(&spki, i2d_PUBKEY(pk, &spki), &c->spki_len);
 	rc = c->spki != NULL ? KW_OK : KW_E_NOMEM;
 out:
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);

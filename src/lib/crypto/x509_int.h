@@ -33,7 +33,7 @@ GENERAL_NAME *kw_san_to_gen(const kw_san *s, bool subtree);
 kw_rc kw_san_from_gen(const GENERAL_NAME *g, kw_san *out);
 
 /* Keywarden key type of pkey (RSA 2048/3072/4096, P-256/384/521,
- * Ed25519); KW_E_UNSUPPORTED otherwise. */
+ * Ed25519); KW_E_UNSUPPORTED otherwise, KW_E_INVALID for NULL. */
 kw_rc kw_pkey_key_type(EVP_PKEY *pkey, kw_key_type *out);
 
 /* extendedKeyUsage bits of a stack of OIDs (KW_EKU_OTHER for others). */
@@ -41,9 +41,10 @@ uint32_t kw_eku_bits(const EXTENDED_KEY_USAGE *eku);
 /* The keyUsage bits of a BIT STRING. */
 uint32_t kw_ku_bits(const ASN1_BIT_STRING *ku);
 
-/* A malloc()ed copy of what an i2d_*() call wrote into buf (n bytes; n <= 0
- * means it failed); buf is freed with OPENSSL_free. NULL on failure. */
-uint8_t *kw_i2d_copy(unsigned char *buf, int n, size_t *out_len);
+/* A malloc()ed copy of what an i2d_*() call wrote into *buf (n bytes; n <= 0
+ * means it failed); *buf is freed with OPENSSL_free and set to NULL (the
+ * pointer is passed for the reason kw_der_ossl gives). NULL on failure. */
+uint8_t *kw_i2d_copy(unsigned char **buf, int n, size_t *out_len);
 
 /* The signature AlgorithmIdentifier of a key type signing with hash h
  * (sha*WithRSAEncryption, ecdsa-with-SHA*, Ed25519), appended to d.

@@ -157,6 +157,13 @@ static bool utf8_text(const unsigned char *s, size_t n)
 	return true;
 }
 
+bool kw_dn_value_valid(const char *s)
+{
+	size_t n = s != NULL ? strnlen(s, KW_DN_VALUE_MAX + 1) : 0;
+	return n >= 1 && n <= KW_DN_VALUE_MAX &&
+	       utf8_text((const unsigned char *)s, n);
+}
+
 X509_NAME *kw_dn_to_x509(const kw_dn *dn)
 {
 	X509_NAME *n = X509_NAME_new();
@@ -407,6 +414,8 @@ kw_rc kw_pkey_key_type(EVP_PKEY *pkey, kw_key_type *out)
 	char group[64];
 	size_t glen = 0;
 
+	if (pkey == NULL)
+		return KW_E_INVALID; /* a public key OpenSSL cannot decode */
 	switch (EVP_PKEY_get_base_id(pkey)) {
 	case EVP_PKEY_RSA:
 		switch (EVP_PKEY_get_bits(pkey)) {

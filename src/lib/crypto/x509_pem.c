@@ -47,7 +47,7 @@ kw_rc kw_spki_from_pem(const char *pem, uint8_t **out, size_t *out_len)
 	pk = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 	if (pk == NULL)
 		goto out;
-	*out = kw_i2d_copy(der, i2d_PUBKEY(pk, &der), out_len);
+	*out = kw_i2d_copy(&der, i2d_PUBKEY(pk, &der), out_len);
 	rc = *out != NULL ? KW_OK : KW_E_NOMEM;
 out:
 	EVP_PKEY_free(pk);

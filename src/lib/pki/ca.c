@@ -117,7 +117,9 @@ static kw_rc spec_check(const kw_ca_spec *s, kw_ca_rec *r, kw_dn *dn,
 	snprintf(c->name, sizeof(c->name), "%s", s->name);
 	snprintf(c->created_by, sizeof(c->created_by), "%s",
 		 s->created_by != NULL ? s->created_by : "");
-	kw_pki_dn_format(dn, c->subject, sizeof(c->subject));
+	if (!kw_pki_dn_format(dn, c->subject, sizeof(c->subject)))
+		return kw_pki_fail(err, err_len, KW_E_INVALID,
+				   "the subject is too long");
 	c->crl_days = s->crl_days != 0 ? s->crl_days : CRL_DAYS_DEFAULT;
 	c->path_len = s->path_len;
 	c->quorum = s->quorum;

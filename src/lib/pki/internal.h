@@ -142,8 +142,8 @@ kw_rc kw_pki_read(kw_pki *p, kw_pki_txn_fn fn, void *arg);
 /* "CN=a,O=b" (or OpenSSL's "/CN=a/O=b"), with '\' escaping. "" is the
  * empty name. KW_E_INVALID with err for anything else. */
 kw_rc kw_pki_dn_parse(const char *text, kw_dn *out, char *err, size_t err_len);
-/* The text form (RFC 4514 escaping), cut to size. */
-void kw_pki_dn_format(const kw_dn *dn, char *out, size_t size);
+/* The text form (RFC 4514 escaping); false if it was cut to size. */
+bool kw_pki_dn_format(const kw_dn *dn, char *out, size_t size);
 /* The value of the first attribute of type t, or NULL. */
 const char *kw_pki_dn_get(const kw_dn *dn, kw_dn_type t);
 

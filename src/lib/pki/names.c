@@ -68,12 +68,13 @@ static kw_rc dn_elem(const char *s, size_t n, kw_dn *dn, char *err,
 				   "more than %d name attributes",
 				   KW_DN_ATTRS_MAX);
 	a = &dn->attrs[dn->n];
+	memset(a->value, 0, sizeof(a->value));
 	if (!unescape(eq + 1, n - (size_t)(eq + 1 - s), a->value,
 		      sizeof(a->value)) ||
-	    a->value[0] == '\0')
+	    !kw_dn_value_valid(a->value))
 		return kw_pki_fail(err, err_len, KW_E_INVALID,
-				   "%s: empty, too long (over %d bytes) or "
-				   "badly escaped value",
+				   "%s: an empty, too long (over %d bytes), "
+				   "badly escaped or not UTF-8 value",
 				   kw_dn_type_name(t), KW_DN_VALUE_MAX);
 	a->type = t;
 	dn->n++;
@@ -118,28 +119,34 @@ kw_rc kw_pki_dn_parse(const char *text, kw_dn *out, char *err, size_t err_len)
 	return rc;
 }
 
-void kw_pki_dn_format(const kw_dn *dn, char *out, size_t size)
+bool kw_pki_dn_format(const kw_dn *dn, char *out, size_t size)
 {
 	size_t o = 0;
+	bool whole = true;
 
-	for (size_t i = 0; i < dn->n && o + 1 < size; i++) {
+	for (size_t i = 0; i < dn->n && whole; i++) {
 		const char *v = dn->attrs[i].value;
 		size_t n = strlen(v);
 		int w = snprintf(out + o, size - o, "%s%s=", i > 0 ? "," : "",
 				 kw_dn_type_name(dn->attrs[i].type));
-		if (w < 0 || (size_t)w >= size - o)
+		if (w < 0 || (size_t)w >= size - o) {
+			whole = false;
 			break;
+		}
 		o += (size_t)w;
-		for (size_t k = 0; k < n && o + 2 < size; k++) {
+		for (size_t k = 0; k < n && whole; k++) {
 			bool esc = strchr(",+\"\\<>;=", v[k]) != NULL ||
 				   (k == 0 && (v[k] == '#' || v[k] == ' ')) ||
 				   (k == n - 1 && v[k] == ' ');
-			if (esc)
+			whole = o + 2 < size;
+			if (whole && esc)
 				out[o++] = '\\';
-			out[o++] = v[k];
+			if (whole)
+				out[o++] = v[k];
 		}
 	}
 	out[o < size ? o : size - 1] = '\0';
+	return whole;
 }
 
 const char *kw_pki_dn_get(const kw_dn *dn, kw_dn_type t)
