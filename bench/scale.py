@@ -125,7 +125,7 @@ class Scale:
         chunk = max(1000, len(todo) // 20)
         t0 = time.monotonic()
         c0 = cpu_of(self.dev.pid)
-        done = have
+        done = start
         timeline = []
         with mp.Pool(procs) as pool:
             for i in range(0, len(todo), chunk):
