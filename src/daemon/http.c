@@ -678,11 +678,14 @@ void kw_server_quiesce(kw_server *s)
 	for (size_t i = 0; i < s->n; i++) {
 		kw_listener *l = &s->lis[i];
 		if (l->mhd != NULL) {
+			/* The epoll thread takes the socket out of its set
+			 * after this returns: closing it here races with that
+			 * (libmicrohttpd aborts on EBADF). Shut it down so no
+			 * new connection is accepted; kw_server_stop closes
+			 * it once the daemon's thread has ended. */
 			MHD_socket fd = MHD_quiesce_daemon(l->mhd);
-			if (fd != MHD_INVALID_SOCKET && fd == l->fd) {
-				close(fd);
-				l->fd = -1;
-			}
+			if (fd != MHD_INVALID_SOCKET && fd == l->fd)
+				shutdown(fd, SHUT_RDWR);
 		}
 	}
 }
