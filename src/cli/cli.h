@@ -73,12 +73,13 @@ extern const kw_cli_noun kw_cli_noun_sys, kw_cli_noun_login, kw_cli_noun_logout,
 	kw_cli_noun_token, kw_cli_noun_key, kw_cli_noun_sign,
 	kw_cli_noun_verify, kw_cli_noun_mac, kw_cli_noun_encrypt,
 	kw_cli_noun_decrypt, kw_cli_noun_datakey, kw_cli_noun_random;
-extern const kw_cli_noun kw_cli_noun_audit; /* cmd_audit.c */
-extern const kw_cli_noun kw_cli_noun_bench; /* cmd_bench.c */
+extern const kw_cli_noun kw_cli_noun_audit;    /* cmd_audit.c */
+extern const kw_cli_noun kw_cli_noun_bench;    /* cmd_bench.c */
 extern const kw_cli_noun kw_cli_noun_approval; /* cmd_approval.c */
 extern const kw_cli_noun kw_cli_noun_agent;    /* cmd_agent.c */
 extern const kw_cli_noun kw_cli_noun_backup;   /* cmd_backup.c */
-extern const kw_cli_noun kw_cli_noun_ca, kw_cli_noun_codesign; /* cmd_ca.c, cmd_codesign.c */
+extern const kw_cli_noun kw_cli_noun_ca,
+	kw_cli_noun_codesign; /* cmd_ca.c, cmd_codesign.c */
 
 /* `key export` and `key import`: rows of the key noun (cmd_key.c), in
  * cmd_key_transfer.c. */

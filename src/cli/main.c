@@ -30,7 +30,8 @@ static const kw_cli_noun *const nouns[] = {
 	&kw_cli_noun_approval,
 	&kw_cli_noun_agent,
 	&kw_cli_noun_backup,
-	&kw_cli_noun_ca, &kw_cli_noun_codesign, /* cmd_ca.c, cmd_codesign.c */
+	&kw_cli_noun_ca,
+	&kw_cli_noun_codesign, /* cmd_ca.c, cmd_codesign.c */
 	NULL,
 };
 

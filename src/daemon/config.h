@@ -72,7 +72,7 @@ typedef struct kw_config {
 	uint64_t backup_interval_s;
 	unsigned backup_keep;
 	kw_svc_tpm_config tpm; /* strings owned (docs/tpm.md) */
-	char *crl_dir; /* CRL files (docs/pki.md); NULL = none */
+	char *crl_dir;	       /* CRL files (docs/pki.md); NULL = none */
 } kw_config;
 
 /* Defaults. */

@@ -289,8 +289,8 @@ bool kw_listener_peer_cert(const kw_listener *l, struct MHD_Connection *c,
 	if (!kw_listener_peer_verified(l, c))
 		return false;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	certs = gnutls_certificate_get_peers(
-		(gnutls_session_t)ci->tls_session, &n);
+	certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session,
+					     &n);
 	if (certs == NULL || n == 0 || certs[0].size == 0)
 		return false;
 	*out = certs[0].data;

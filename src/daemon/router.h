@@ -25,7 +25,7 @@ enum {
 	KW_RF_NO_AUDIT = 1u << 1,      /* probes only: health, metrics */
 	KW_RF_AUTH_ON_TCP = 1u << 2,   /* no token on the Unix socket */
 	KW_RF_AUTH_OPTIONAL = 1u << 3, /* a token is checked if one is sent */
-	KW_RF_RAW_BODY = 1u << 4, /* the body is bytes (r->raw), not JSON;
+	KW_RF_RAW_BODY = 1u << 4,      /* the body is bytes (r->raw), not JSON;
 				   * the handler checks r->raw_type */
 };
 

@@ -86,8 +86,8 @@ const kw_route kw_routes[] = {
 	KW_ROUTES_BACKUP,  /* backup, restore, key transfer (docs/backup.md) */
 	KW_ROUTES_ATTEST,  /* TPM: auto-unseal, attested agents */
 	KW_ROUTES_APPROVALS, /* quorum approvals and rules (docs/quorum.md) */
-	KW_ROUTES_CA,  /* CAs, certificates, code signing (docs/pki.md) */
-	KW_ROUTES_TSA, /* RFC 3161 time stamps (docs/pki.md) */
+	KW_ROUTES_CA,	     /* CAs, certificates, code signing (docs/pki.md) */
+	KW_ROUTES_TSA,	     /* RFC 3161 time stamps (docs/pki.md) */
 };
 
 const size_t kw_routes_count = sizeof(kw_routes) / sizeof(kw_routes[0]);

@@ -266,9 +266,10 @@ static kw_rc pol_parse(const char *text, kw_policy **out, char *err,
 		} else if (strcmp(key, "require_attestation") == 0) {
 			/* read by the service's sign gate (docs/tpm.md) */
 			if (!json_is_boolean(v)) {
-				rc = pol_err(err, err_len,
-					     "require_attestation: must be true "
-					     "or false");
+				rc = pol_err(
+					err, err_len,
+					"require_attestation: must be true "
+					"or false");
 				goto out;
 			}
 			have_attest = true;

@@ -37,7 +37,7 @@ json_t *kw_backup_info_json(const kw_backup_info *i)
 		"split_id",
 		i->split_id[0] != '\0' ? json_string(i->split_id) : json_null(),
 		"version", i->version, "records", (json_int_t)i->records,
-		"counts", counts, "audit_entries",
-		(json_int_t)i->audit_entries, "chunks", (json_int_t)i->chunks,
-		"size", (json_int_t)i->size, "authenticated", i->authenticated);
+		"counts", counts, "audit_entries", (json_int_t)i->audit_entries,
+		"chunks", (json_int_t)i->chunks, "size", (json_int_t)i->size,
+		"authenticated", i->authenticated);
 }

@@ -75,14 +75,12 @@ kw_rc svc_quorum_gate(kw_service *svc, kw_svc_call *c, kw_qop op,
  * KW_OP_KEY_SIGN): only signing can be guarded, by the key's own rules;
  * each input is bound by its SHA-256. */
 kw_rc svc_quorum_gate_items(kw_service *svc, kw_svc_call *c, kw_op op,
-			    const kw_key_info *k, const void *items,
-			    size_t n);
+			    const kw_key_info *k, const void *items, size_t n);
 
 /* Parameters of guarded operations as JSON text (malloc; NULL when out of
  * memory or, for a key update, when its policy is not JSON). */
 char *svc_params_key_update(const kw_key_update *u);
-char *svc_params_roles(const char *principal, uint32_t roles,
-		       const char *kind);
+char *svc_params_roles(const char *principal, uint32_t roles, const char *kind);
 char *svc_params_partition(const char *partition);
 
 /* Marks expired approvals and audits them (kw_service_tick). */

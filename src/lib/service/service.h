@@ -54,7 +54,7 @@ typedef struct kw_service_config {
 	kw_audit_config audit;
 	kw_quorum_config quorum; /* approvals' default TTL */
 	kw_pki_config pki;	 /* CRL files (docs/pki.md) */
-	size_t key_cache_max; /* 0 = 10000 */
+	size_t key_cache_max;	 /* 0 = 10000 */
 } kw_service_config;
 
 /* Opens the store, the barrier (sealed), auth, keys and the audit trail.

@@ -200,8 +200,8 @@ kw_rc kw_svc_partition_delete(kw_service *svc, kw_svc_call *c, const char *name)
 		svc_reason(c, "partition %s cannot be deleted", name);
 	/* its quorum rules go with it (a new partition of the name starts
 	 * without them) */
-	if (rc == KW_OK && kw_quorum_partition_forget(svc->quorum, name) !=
-				   KW_OK)
+	if (rc == KW_OK &&
+	    kw_quorum_partition_forget(svc->quorum, name) != KW_OK)
 		svc_reason(c, "partition %s deleted; its quorum rules remain",
 			   name);
 out:
@@ -242,7 +242,8 @@ kw_rc kw_svc_principal_create(kw_service *svc, kw_svc_call *c,
 		rc = svc_authorize(svc, c, KW_OP_ROLE_GRANT, partition);
 	if (rc == KW_OK && roles != 0)
 		rc = role_grant_gate(svc, c, partition, name, roles,
-				     kind == KW_PRINCIPAL_USER ? "user" : "app");
+				     kind == KW_PRINCIPAL_USER ? "user"
+							       : "app");
 	if (rc != KW_OK)
 		goto out;
 	detail_principal(c, name, roles);

@@ -43,8 +43,8 @@ static void key_done(kw_svc_call *c, const kw_key_info *k)
 static kw_rc policy_check(kw_svc_call *c, const char *policy)
 {
 	char err[KW_SVC_REASON_MAX - 10];
-	if (policy == NULL || kw_key_policy_validate(policy, err,
-						     sizeof(err)) == KW_OK)
+	if (policy == NULL ||
+	    kw_key_policy_validate(policy, err, sizeof(err)) == KW_OK)
 		return KW_OK;
 	svc_reason(c, "policy: %s", err);
 	return KW_E_INVALID;

@@ -199,8 +199,7 @@ static void test_rules(void **state)
 	(void)state;
 	kw_profile_rules_default(KW_PROFILE_TLS_SERVER, &r);
 	assert_true(r.enabled);
-	assert_int_equal(kw_profile_max_days(KW_PROFILE_TLS_SERVER, &r),
-			 397);
+	assert_int_equal(kw_profile_max_days(KW_PROFILE_TLS_SERVER, &r), 397);
 	assert_int_equal(
 		kw_pki_rules_valid(KW_PROFILE_TLS_SERVER, &r, err, sizeof(err)),
 		KW_OK);
