@@ -138,6 +138,51 @@ def test_osslsigncode_sign_and_verify(keys, tmp_path):
                 cert]).returncode != 0
 
 
+def test_osslsigncode_with_a_keywarden_ca_certificate(keys, tmp_path):
+    """Authenticode through the module with a certificate the keywarden CA
+    issued for the token's key (docs/pki.md, PKCS#11): osslsigncode
+    verifies it against the keywarden root, and the certificate is a
+    PKCS#11 object next to the key."""
+    t = keys
+    c = t.root
+    root = c.ok("POST", t.q("/v1/ca"), {
+        "name": "cs-root", "key_type": "ecdsa-p384", "quorum": False,
+        "subject": "CN=Code Signing Root,O=Example", "path_len": 1})
+    c.ok("POST", t.q("/v1/ca"), {
+        "name": "cs-issuing", "parent": "cs-root", "key_type": "rsa-2048",
+        "subject": "CN=Code Signing Issuing,O=Example"})
+    leaf = c.ok("POST", t.q("/v1/ca/cs-issuing/issue"), {
+        "profile": "code-signing", "key": "tool-rsa",
+        "subject": "CN=Example Authenticode,O=Example"})
+    (tmp_path / "root.pem").write_text(root["pem"])
+    certs = tmp_path / "certs.pem"
+    certs.write_text(leaf["pem"] + leaf["chain_pem"])
+    listed = ok(t.tool(["--list-objects", "--type", "cert"]))
+    assert "tool-rsa" in listed, listed
+    exe = tmp_path / "app.exe"
+    exe.write_bytes(minimal_pe())
+    signed = tmp_path / "app-signed.exe"
+    ok(t.run(["osslsigncode", "sign", "-pkcs11engine", ENGINE,
+              "-pkcs11module", t.module, "-certs", certs, "-key",
+              uri(t, "tool-rsa"), "-h", "sha256", "-n", "keywarden test",
+              "-in", exe, "-out", signed]))
+    out = ok(run(["osslsigncode", "verify", "-in", signed, "-CAfile",
+                  tmp_path / "root.pem"]))
+    assert "Signature verification: ok" in out, out
+    # not against another root
+    other = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                 tmp_path / "o.key", "-subj", "/CN=Other Root", "-days", "2",
+                 "-out", tmp_path / "other.pem"])
+    assert other.returncode == 0, other.stderr
+    assert run(["osslsigncode", "verify", "-in", signed, "-CAfile",
+                tmp_path / "other.pem"]).returncode != 0
+    # the issuance is in the trail
+    issued = [e for e in t.audit_entries() if e.get("op") == "cert_issue"
+              and (e.get("detail") or {}).get("serial") == leaf["serial"]]
+    assert len(issued) == 1 and issued[0]["result"] == "ok", issued
+
+
 # ---- OpenSSH --------------------------------------------------------------------
 
 
