@@ -53,7 +53,10 @@ if [ "$mode" = "--valgrind" ]; then
 else
 	meson test -C "$builddir" --num-processes 2 --print-errorlogs || status=1
 fi
-cp "$builddir/meson-logs/testlog"*.json "$results/" 2>/dev/null || true
+# Only this run's log (a --valgrind run leaves the normal run's beside it).
+log=testlog.json
+[ "$mode" = "--valgrind" ] && log=testlog-valgrind.json
+cp "$builddir/meson-logs/$log" "$results/" 2>/dev/null || true
 
 if [ "$mode" != "--valgrind" ] && [ -d tests/integration ] &&
 	ls tests/integration/test_*.py >/dev/null 2>&1; then
