@@ -31,7 +31,8 @@ static void invalid(const char *json, kw_quorum_level level, const char *want)
 		kw_quorum_policy_validate(json, level, err, sizeof(err)),
 		KW_E_INVALID);
 	if (strstr(err, want) == NULL)
-		fail_msg("for %s: got \"%s\", want \"%s\"", json, err, want);
+		fail_msg("for %s: got \"%s\", want \"%s\"",
+			 json != NULL ? json : "(null)", err, want);
 }
 
 static void test_names(void **state)
