@@ -107,7 +107,8 @@ static kw_rc attest_parse(const uint8_t *in, size_t len, TPMS_ATTEST *out,
 	size_t off = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len > 2 && (((size_t)in[0] << 8) | in[1]) == len - 2 &&
+	/* 4 bytes at least: the size and the magic's first two bytes */
+	if (len >= 4 && (((size_t)in[0] << 8) | in[1]) == len - 2 &&
 	    in[2] == 0xff && in[3] == 0x54) {
 		/* a TPM2B_ATTEST around a TPMS_ATTEST with the magic's first
 		 * bytes (a bare TPMS_ATTEST starts with the magic itself) */
