@@ -170,7 +170,9 @@ kw_rc kw_tpm_seal(const char *tcti, const kw_tpm_pcrsel *sel,
 kw_rc kw_tpm_unseal(const char *tcti, const uint8_t *blob, size_t blob_len,
 		    kw_secret **out, const char **out_why);
 
-/* The PCR selection a sealed blob names. KW_OK or KW_E_INVALID. */
+/* The PCR selection a sealed blob names. KW_OK or KW_E_INVALID (not a
+ * blob of kw_tpm_seal: malformed, or a selection of no PCR or of more than
+ * one bank). */
 kw_rc kw_tpm_blob_pcrsel(const uint8_t *blob, size_t blob_len,
 			 kw_tpm_pcrsel *out);
 

@@ -218,7 +218,9 @@ kw_rc kw_tpm_blob_pcrsel(const uint8_t *blob, size_t blob_len,
 	r.bank = tpm_hash(s->hash);
 	r.mask = (uint32_t)s->pcrSelect[0] | (uint32_t)s->pcrSelect[1] << 8 |
 		 (uint32_t)s->pcrSelect[2] << 16;
-	if (r.bank == KW_HASH_NONE || !tpm_pcrsel_equal(&sel, &r))
+	/* kw_tpm_seal never seals to no PCR (tpm_pcrsel_to refuses it) */
+	if (r.bank == KW_HASH_NONE || r.mask == 0 ||
+	    !tpm_pcrsel_equal(&sel, &r))
 		goto out;
 	*out = r;
 	rc = KW_OK;
