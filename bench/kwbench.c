@@ -43,7 +43,8 @@ static int parse(int argc, char **argv, kwb_opts *o)
 	o->spec.threads = 1;
 	o->spec.seconds = 5;
 	o->spec.warmup = 1;
-	for (int i = 2; i < argc; i++) {
+	/* options come in pairs: --name value */
+	for (int i = 2; i < argc; i += 2) {
 		const char *k = argv[i], *a = i + 1 < argc ? argv[i + 1] : NULL;
 		bool ok = a != NULL;
 
@@ -75,7 +76,6 @@ static int parse(int argc, char **argv, kwb_opts *o)
 			ok = false;
 		if (!ok)
 			return -1;
-		i++;
 	}
 	return o->op != NULL ? 0 : -1;
 }

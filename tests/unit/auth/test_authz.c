@@ -277,8 +277,8 @@ static void test_policy_malformed_denies(void **state)
 		"{",
 		"[]",
 		"{\"allow\":[{\"principals\":[\"ci\"],\"ops\":[\"sgn\"]}]}",
-		"{\"allow\":[{\"principals\":[\"ci\"],\"ops\":[\"sign\"],"
-		"\"x\":1}]}",
+		("{\"allow\":[{\"principals\":[\"ci\"],\"ops\":[\"sign\"],"
+		 "\"x\":1}]}"),
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(kw_authz_check(&ci, KW_OP_KEY_SIGN, "A",
