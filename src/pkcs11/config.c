@@ -71,14 +71,14 @@ static bool parse_bool(const char *v, bool *out)
 	return true;
 }
 
-/* "a, b,c" -> the list. */
+/* "a, b,c" -> the list. An empty item ("a,,b", a trailing comma) is
+ * malformed, not skipped. */
 static bool parse_list(const char *v, p11_config *c)
 {
-	char *copy = strdup(v), *save = NULL, *tok;
+	char *copy = strdup(v), *rest = copy, *tok;
 	bool ok = copy != NULL;
 
-	for (tok = ok ? strtok_r(copy, ",", &save) : NULL; ok && tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
+	while (ok && (tok = strsep(&rest, ",")) != NULL) {
 		char *name = trim(tok);
 		char **grown;
 		if (*name == '\0' || strlen(name) > P11_NAME_MAX ||
@@ -150,11 +150,31 @@ static bool apply(p11_config *c, const char *k, const char *v)
 	return false;
 }
 
+/* One line without its newline into buf: 1, 0 at the end of the file,
+ * -1 if longer than the buffer, -2 if it holds a NUL byte. Reads at most
+ * one buffer's worth before deciding, whatever the file holds. */
+static int read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			return -2;
+		if (len + 1 >= cap)
+			return -1;
+		buf[len++] = (char)c;
+	}
+	buf[len] = '\0';
+	return c == EOF && len == 0 ? 0 : 1;
+}
+
 static CK_RV load_file(const char *path, p11_config *c)
 {
 	FILE *f = fopen(path, "re");
 	char line[LINE_MAX_LEN];
 	unsigned no = 0;
+	int got;
 	CK_RV rv = CKR_OK;
 
 	if (f == NULL) {
@@ -162,11 +182,13 @@ static CK_RV load_file(const char *path, p11_config *c)
 			     strerror(errno));
 		return CKR_GENERAL_ERROR;
 	}
-	while (rv == CKR_OK && fgets(line, sizeof(line), f) != NULL) {
+	while (rv == CKR_OK && (got = read_line(f, line, sizeof(line))) != 0) {
 		char *s, *eq;
 		no++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			KW_LOG_ERROR("%s:%u: line too long", path, no);
+		if (got < 0) {
+			KW_LOG_ERROR("%s:%u: %s", path, no,
+				     got == -1 ? "line too long"
+					       : "NUL byte in the line");
 			rv = CKR_GENERAL_ERROR;
 			break;
 		}
@@ -188,6 +210,11 @@ static CK_RV load_file(const char *path, p11_config *c)
 				     path, no, trim(s));
 			rv = CKR_GENERAL_ERROR;
 		}
+	}
+	if (rv == CKR_OK && ferror(f)) {
+		KW_LOG_ERROR("cannot read KEYWARDEN_PKCS11_CONF %s: %s", path,
+			     strerror(errno));
+		rv = CKR_GENERAL_ERROR;
 	}
 	fclose(f);
 	return rv;

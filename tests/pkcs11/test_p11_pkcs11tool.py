@@ -263,6 +263,38 @@ def test_unreachable_daemon(token, tmp_path):
     assert "CKR_TOKEN_NOT_PRESENT" in p.stderr, p.stderr
 
 
+@pytest.mark.parametrize("content,message", [
+    (b"addr unix:///x\n", "expected key = value"),
+    (b"colour = blue\n", 'unknown key or bad value for "colour"'),
+    (b"partitions = p11,,other\n", 'bad value for "partitions"'),
+    (b"partitions = p11,\n", 'bad value for "partitions"'),
+    (b"io_timeout_ms = -5\n", 'bad value for "io_timeout_ms"'),
+    (b"io_timeout_ms = 99999999999999999999\n",
+     'bad value for "io_timeout_ms"'),
+    (b"user = " + b"u" * 5000 + b"\n", ":1: line too long"),
+    (b"# fine\nuser = a\0b\n", ":2: NUL byte in the line"),
+    (b"\xff\xfe\x00\x01", ":1: NUL byte in the line"),
+])
+def test_malformed_configuration_is_refused(token, tmp_path, content,
+                                            message):
+    """A bad KEYWARDEN_PKCS11_CONF: C_Initialize fails with the file, the
+    line and the reason on stderr; nothing hangs or crashes."""
+    conf = tmp_path / "bad.conf"
+    conf.write_bytes(content)
+    p = token.run(["pkcs11-tool", "--module", token.module,
+                   "--list-slots"], conf=conf, timeout=60)
+    assert p.returncode != 0, p.stdout
+    assert message in p.stderr, p.stderr
+    assert str(conf) in p.stderr, p.stderr
+
+
+def test_configuration_that_is_a_directory(token, tmp_path):
+    p = token.run(["pkcs11-tool", "--module", token.module,
+                   "--list-slots"], conf=tmp_path, timeout=60)
+    assert p.returncode != 0, p.stdout
+    assert "cannot read KEYWARDEN_PKCS11_CONF" in p.stderr, p.stderr
+
+
 def test_dev_instance_over_tls(tmp_path):
     """keywardend --dev names the module; with nothing but its dev.env
     (KEYWARDEN_ADDR https://..., KEYWARDEN_CACERT, KEYWARDEN_TOKEN) the
