@@ -180,6 +180,10 @@ kw_rc kw_cli_client_new(kw_cli *cli, kw_client **out)
 	if (o.io_timeout_ms < KW_CLIENT_CONNECT_TIMEOUT_MS)
 		o.connect_timeout_ms = o.io_timeout_ms;
 	rc = kw_client_new(&o, &e, &c);
+	/* a malformed --addr or an unusable --cacert/--client-* file: the
+	 * invocation is wrong (exit 2), before anything was asked */
+	if (rc == KW_E_INVALID && strcmp(e.code, "invalid_config") == 0)
+		return kw_cli_usage(cli, "%s", e.message);
 	if (rc != KW_OK)
 		return kw_cli_fail(cli, rc, "%s", e.message);
 	if (cli->cmd != NULL && (cli->cmd->flags & KW_CLI_NO_TOKEN))

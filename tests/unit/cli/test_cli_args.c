@@ -327,8 +327,21 @@ static void test_version_and_errors_without_daemon(void **state)
 	const char *bad[] = {"--addr", "http://localhost:8200", "sys", "status",
 			     NULL};
 	cli_exec(&r, NULL, NULL, bad);
-	assert_int_equal(r.status, 1);
+	assert_int_equal(r.status, 2);
 	assert_non_null(strstr(r.err, "plain HTTP is not supported"));
+	cli_run_free(&r);
+	const char *garbled[] = {"--addr", "bogus://x", "sys", "status", NULL};
+	cli_exec(&r, NULL, NULL, garbled);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "invalid address bogus://x"));
+	cli_run_free(&r);
+	const char *nocert[] = {"--addr",   "https://127.0.0.1:1",
+				"--cacert", "/nonexistent/ca.pem",
+				"sys",	    "status",
+				NULL};
+	cli_exec(&r, NULL, NULL, nocert);
+	assert_int_equal(r.status, 2);
+	assert_non_null(strstr(r.err, "/nonexistent/ca.pem"));
 	cli_run_free(&r);
 }
 
