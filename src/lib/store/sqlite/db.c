@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -187,13 +188,21 @@ kw_rc kw_sq_conn_open(kw_sq_be *be, kw_sq_conn **out)
 	 * key's sealed bytes do not linger in free pages. mmap: reads copy
 	 * from the OS page cache without a syscall per page (4x faster point
 	 * gets on 100k records); the price is SIGBUS if another process
-	 * truncates the file under a running daemon. */
-	if (src == SQLITE_OK)
-		src = sqlite3_exec(c->db,
-				   "PRAGMA synchronous = FULL;"
-				   "PRAGMA secure_delete = ON;"
-				   "PRAGMA mmap_size = 268435456;",
-				   NULL, NULL, NULL);
+	 * truncates the file under a running daemon. Each connection maps
+	 * the file on its own and the process's RSS counts every mapping,
+	 * so the pool shares one budget (KW_SQ_MMAP_TOTAL): the daemon's
+	 * memory stays bounded whatever the size of the database. */
+	if (src == SQLITE_OK) {
+		char sql[160];
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA synchronous = FULL;"
+			 "PRAGMA secure_delete = ON;"
+			 "PRAGMA mmap_size = %llu;",
+			 (unsigned long long)(KW_SQ_MMAP_TOTAL /
+					      (be->pool_max > 0 ? be->pool_max
+								: 1)));
+		src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	}
 	if (src != SQLITE_OK) {
 		rc = kw_sq_rc(c, src, "open database");
 		goto out;
