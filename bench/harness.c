@@ -236,7 +236,8 @@ static kw_rc summarise(const kw_bench_spec *s, worker *w, double window,
 		return KW_E_NOMEM;
 	memset(r, 0, sizeof(*r));
 	for (unsigned i = 0; i < s->threads; i++) {
-		memcpy(all + k, w[i].lat, w[i].n * sizeof(*all));
+		if (w[i].n > 0) /* lat is NULL when no call ended in time */
+			memcpy(all + k, w[i].lat, w[i].n * sizeof(*all));
 		k += w[i].n;
 		r->errors += w[i].errors;
 		r->verified += w[i].verified;

@@ -268,7 +268,10 @@ def run_json(args, env, timeout):
             else json.loads(out.splitlines()[-1])
     except (ValueError, IndexError):
         pass
-    return p.returncode, data, p.stderr.strip()[-600:]
+    err = p.stderr.strip()
+    if len(err) > 1500:  # the first lines say what went wrong
+        err = err[:900] + "\n    [...]\n" + err[-600:]
+    return p.returncode, data, err
 
 
 def check_samples(path):
@@ -373,7 +376,7 @@ class Bench:
             target, op, "%.0f" % d["ops_per_s"] if ok_ else "-", mark),
             file=sys.stderr, flush=True)
         if rec["ok"] is False:
-            print("    " + (err or "no output")[-400:], file=sys.stderr)
+            print("    " + (err or "no output"), file=sys.stderr)
         return rec
 
 
