@@ -18,6 +18,9 @@ const kw_cli_opt kw_cli_global_opts[] = {
 	 "private key of --client-cert (env KEYWARDEN_CLIENT_KEY)"},
 	{"timeout", "SECONDS", 0, "I/O timeout (default 30)"},
 	{"json", NULL, 0, "print the API's JSON response"},
+	{"approval", "ID", 0,
+	 "run a request a quorum parked, once approved (the same command "
+	 "and options again)"},
 	{"help", NULL, 0, "show this help"},
 	{NULL},
 };

@@ -155,7 +155,10 @@ int kw_cli_exit_status(const kw_cli *cli, kw_rc rc);
 
 /* One API call with the client made from the options and environment.
  * On failure prints the API error code and message (or the transport
- * error) and returns its rc. body is borrowed. */
+ * error) and returns its rc. body is borrowed. With --approval the request
+ * carries ?approval=ID. A 202 (parked for a quorum) is not a success: it
+ * prints the approval id and what to run once approved (with --json also
+ * the response) and returns KW_E_QUORUM_PENDING (exit status 1). */
 kw_rc kw_cli_call(kw_cli *cli, const char *method, const char *path,
 		  json_t *body, long *out_status, json_t **out_json);
 /* Like kw_cli_call for routes scoped to a partition: adds ?partition= when

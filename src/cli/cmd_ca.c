@@ -70,32 +70,8 @@ static const kw_cli_field tsa_fields[] = {
 kw_rc kw_cli_gated_call(kw_cli *cli, const kw_cli_args *a, const char *method,
 			kw_client_path *p, json_t *body, json_t **out)
 {
-	json_t *res = NULL;
-	long status = 0;
-	kw_rc rc;
-
 	kw_client_path_query(p, "partition", kw_cli_arg(a, "partition"));
-	kw_client_path_query(p, "approval", kw_cli_arg(a, "approval"));
-	rc = kw_cli_call(cli, method, kw_client_path_get(p), body, &status,
-			 &res);
-	if (rc == KW_OK && status == 202) {
-		const json_t *ap = json_object_get(res, "approval");
-		if (cli->json)
-			kw_cli_print_json(cli, res);
-		rc = kw_cli_fail(
-			cli, KW_E_QUORUM_PENDING,
-			"needs approval %s (%s of %lld so far); once "
-			"approved, run the same command again with "
-			"--approval %s",
-			kw_cli_jstr(ap, "id"), kw_cli_jstr(ap, "state"),
-			(long long)json_integer_value(json_object_get(ap, "m")),
-			kw_cli_jstr(ap, "id"));
-	}
-	if (rc == KW_OK)
-		*out = res;
-	else
-		json_decref(res);
-	return rc;
+	return kw_cli_call(cli, method, kw_client_path_get(p), body, NULL, out);
 }
 
 kw_rc kw_cli_pem_out(kw_cli *cli, const json_t *res, const char *member,
@@ -485,7 +461,6 @@ static const kw_cli_opt mid_opts[] = {
 	 "the key: an existing one, or the new key's name (default "
 	 "NAME-key)"},
 	CA_SPEC_OPTS,
-	KW_CLI_APPROVAL_OPT,
 	{NULL},
 };
 
@@ -524,7 +499,6 @@ static const kw_cli_opt issue_opts[] = {
 	{"days", "N", 0, "validity (default: the profile's maximum)"},
 	{"out", "FILE", 0, "write the certificate (PEM) to FILE"},
 	{"chain-out", "FILE", 0, "write the CA chain (PEM) to FILE"},
-	KW_CLI_APPROVAL_OPT,
 	KW_CLI_PARTITION_OPT,
 	{NULL},
 };
@@ -545,7 +519,6 @@ static const kw_cli_opt revoke_opts[] = {
 	 "unspecified, keyCompromise, cACompromise, affiliationChanged, "
 	 "superseded, cessationOfOperation, certificateHold, "
 	 "privilegeWithdrawn, aACompromise"},
-	KW_CLI_APPROVAL_OPT,
 	KW_CLI_PARTITION_OPT,
 	{NULL},
 };

@@ -87,7 +87,6 @@ static const kw_cli_opt codesign_opts[] = {
 	 "serial of a certificate keywarden issued"},
 	{"hash", "HASH", 0, "sha256 (default), sha384 or sha512"},
 	{"out", "FILE", 0, "the signature (DER; default FILE.p7s)"},
-	KW_CLI_APPROVAL_OPT,
 	KW_CLI_PARTITION_OPT,
 	{NULL},
 };

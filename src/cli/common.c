@@ -180,9 +180,9 @@ kw_rc kw_cli_client_new(kw_cli *cli, kw_client **out)
 	if (o.io_timeout_ms < KW_CLIENT_CONNECT_TIMEOUT_MS)
 		o.connect_timeout_ms = o.io_timeout_ms;
 	rc = kw_client_new(&o, &e, &c);
-	/* a malformed --addr or an unusable --cacert/--client-* file: the
-	 * invocation is wrong (exit 2), before anything was asked */
-	if (rc == KW_E_INVALID && strcmp(e.code, "invalid_config") == 0)
+	/* a malformed --addr: the invocation is wrong (exit 2); a missing or
+	 * unusable file is a failure like any unreadable input (exit 1) */
+	if (rc == KW_E_INVALID && strcmp(e.code, "invalid_address") == 0)
 		return kw_cli_usage(cli, "%s", e.message);
 	if (rc != KW_OK)
 		return kw_cli_fail(cli, rc, "%s", e.message);
@@ -243,9 +243,52 @@ kw_rc kw_cli_call(kw_cli *cli, const char *method, const char *path,
 	if (path == NULL)
 		return kw_cli_usage(cli, "a name is empty, '.', '..' or too "
 					 "long");
-	rc = kw_client_call(c, method, path, body, out_status, out_json);
-	if (rc == KW_OK)
+	/* --approval ID: the request runs under that approval (?approval=) */
+	const char *approval = kw_cli_arg(cli->args, "approval");
+	char *with = NULL;
+	if (approval != NULL) {
+		size_t n = strlen(approval);
+		if (n == 0 || n > 64 ||
+		    strspn(approval,
+			   "abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+			return kw_cli_usage(cli, "--approval: expected an "
+						 "approval id (a-...)");
+		if (asprintf(&with, "%s%capproval=%s", path,
+			     strchr(path, '?') != NULL ? '&' : '?',
+			     approval) < 0)
+			return kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
+		path = with;
+	}
+	long status = 0;
+	json_t *res = NULL;
+	rc = kw_client_call(c, method, path, body, &status, &res);
+	free(with);
+	if (rc == KW_OK && status == 202) {
+		/* parked for a quorum: not done, whatever the command */
+		const json_t *ap = json_object_get(res, "approval");
+		if (cli->json)
+			kw_cli_print_json(cli, res);
+		rc = kw_cli_fail(
+			cli, KW_E_QUORUM_PENDING,
+			"needs approval %s (%s, %lld approval(s) needed); once "
+			"approved, run the same command again with --approval "
+			"%s",
+			kw_cli_jstr(ap, "id"), kw_cli_jstr(ap, "state"),
+			(long long)json_integer_value(json_object_get(ap, "m")),
+			kw_cli_jstr(ap, "id"));
+		json_decref(res);
+		return rc;
+	}
+	if (rc == KW_OK) {
+		if (out_status != NULL)
+			*out_status = status;
+		if (out_json != NULL)
+			*out_json = res;
+		else
+			json_decref(res);
 		return KW_OK;
+	}
 	const kw_client_error *e = kw_client_last_error(c);
 	if (e->status == 0)
 		return kw_cli_fail(cli, rc, "%s", e->message);

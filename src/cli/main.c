@@ -81,8 +81,8 @@ static kw_rc run(kw_cli *cli, int argc, char **argv)
 		return kw_cli_usage(cli,
 				    "only global options (--addr, --cacert, "
 				    "--client-cert, --client-key, "
-				    "--timeout, --json) may come before "
-				    "the command");
+				    "--timeout, --json, --approval) may "
+				    "come before the command");
 	if (is_help(argv[first])) {
 		kw_cli_help_main(cli, nouns);
 		return KW_OK;

@@ -7,19 +7,10 @@
 
 #include "cli.h"
 
-/* --approval, for operations a quorum may guard */
-#define KW_CLI_APPROVAL_OPT                                                 \
-	{                                                                   \
-		"approval", "ID", 0,                                        \
-			"run a request that was parked for approval, once " \
-			"approved (the same command and options)"           \
-	}
-
 /*
- * method p (with ?partition= and ?approval= from the options) and body;
- * *out gets the response. A request parked for approval (202) is reported
- * with the command to run once it is approved, and returns
- * KW_E_QUORUM_PENDING (exit status 1).
+ * method p (with ?partition= from the options) and body; *out gets the
+ * response. Through kw_cli_call: --approval applies, and a request parked
+ * for approval (202) is KW_E_QUORUM_PENDING (exit status 1).
  */
 kw_rc kw_cli_gated_call(kw_cli *cli, const kw_cli_args *a, const char *method,
 			kw_client_path *p, json_t *body, json_t **out);

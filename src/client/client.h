@@ -72,7 +72,8 @@ typedef struct kw_client_opts {
  *   "invalid_response"  not a well-formed HTTP/JSON response
  *   "response_too_large" response body over max_body
  *   "invalid_request"   bad arguments to the client (method, path, token)
- *   "invalid_config"    bad address, unreadable CA/certificate/key file
+ *   "invalid_address"   the address is malformed or too long
+ *   "invalid_config"    unreadable or unusable CA/certificate/key file
  *   "out_of_memory"
  * message is human text without secrets; status the HTTP status (0 when no
  * response arrived); request_id the server's X-Request-Id, if any.

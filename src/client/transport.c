@@ -35,7 +35,7 @@ static bool host_char(char ch)
 static kw_rc parse_unix(kw_client *c, const char *path)
 {
 	if (path[0] != '/' || strlen(path) >= sizeof(c->path))
-		return kw_client_fail(c, KW_E_INVALID, "invalid_config",
+		return kw_client_fail(c, KW_E_INVALID, "invalid_address",
 				      "invalid address %s: expected "
 				      "unix:///absolute/path (at most %zu "
 				      "bytes)",
@@ -94,7 +94,7 @@ static kw_rc parse_https(kw_client *c, const char *s)
 	c->kind = KW_ADDR_HTTPS;
 	return KW_OK;
 bad:
-	return kw_client_fail(c, KW_E_INVALID, "invalid_config",
+	return kw_client_fail(c, KW_E_INVALID, "invalid_address",
 			      "invalid address %s: expected https://host:port",
 			      c->addr);
 }
@@ -105,7 +105,7 @@ kw_rc kw_transport_setup(kw_client *c, const kw_client_opts *opts)
 		opts->addr != NULL ? opts->addr : KW_CLIENT_DEFAULT_ADDR;
 	kw_rc rc;
 	if (strlen(addr) >= sizeof(c->addr))
-		return kw_client_fail(c, KW_E_INVALID, "invalid_config",
+		return kw_client_fail(c, KW_E_INVALID, "invalid_address",
 				      "address too long");
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
 	c->connect_timeout_ms = opts->connect_timeout_ms > 0
@@ -123,11 +123,11 @@ kw_rc kw_transport_setup(kw_client *c, const kw_client_opts *opts)
 		return rc;
 	}
 	if (strncmp(addr, "http://", 7) == 0)
-		return kw_client_fail(c, KW_E_INVALID, "invalid_config",
+		return kw_client_fail(c, KW_E_INVALID, "invalid_address",
 				      "invalid address %s: plain HTTP is not "
 				      "supported, use https:// or unix://",
 				      c->addr);
-	return kw_client_fail(c, KW_E_INVALID, "invalid_config",
+	return kw_client_fail(c, KW_E_INVALID, "invalid_address",
 			      "invalid address %s: expected unix:///path or "
 			      "https://host:port",
 			      c->addr);

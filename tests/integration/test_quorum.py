@@ -422,6 +422,47 @@ def test_cli(shared_instance):
     assert p.returncode == 1 and "invalid_state" in p.stderr
 
 
+def test_cli_parks_and_runs_with_approval(shared_instance):
+    """Any CLI command answered 202 says it did not run, names the approval
+    and exits 1; the same command with --approval runs it once."""
+    t = Team(shared_instance)
+    t.key("k2", {"quorum": KEY_RULES})
+    addr = "unix://%s" % shared_instance.socket
+
+    def kw(who, *args):  # the team's principals are of its partition
+        return cli(list(args), addr, token=t.tokens[who])
+
+    p = kw("so", "key", "destroy", "k2", "--waiting-period", "0")
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    assert "needs approval a-" in p.stderr and "--approval a-" in p.stderr
+    aid = p.stderr.split("needs approval ")[1].split()[0]
+    assert t.key_state("k2") == "active"  # nothing ran
+    p = kw("so", "--json", "key", "destroy", "k2", "--waiting-period", "0")
+    assert p.returncode == 1
+    assert json.loads(p.stdout)["approval"]["state"] == "pending"
+    assert kw("so", "key", "destroy", "k2", "--approval",
+              "a-x y").returncode == 2  # not an approval id
+    assert kw("c1", "approval", "approve", aid).returncode == 0
+    # approved by one of two: still parked, nothing runs
+    p = kw("so", "key", "destroy", "k2", "--waiting-period", "0",
+           "--approval", aid)
+    assert p.returncode == 1 and "needs approval %s" % aid in p.stderr
+    assert t.key_state("k2") == "active"
+    assert kw("c2", "approval", "approve", aid).returncode == 0
+    # a changed parameter does not match the approval
+    p = kw("so", "key", "destroy", "k2", "--waiting-period", "60",
+           "--approval", aid)
+    assert p.returncode == 1, p.stderr
+    assert t.key_state("k2") == "active"
+    p = kw("so", "key", "destroy", "k2", "--waiting-period", "0",
+           "--approval", aid)
+    assert p.returncode == 0, p.stderr
+    assert t.key_state("k2") != "active"
+    p = kw("so", "key", "destroy", "k2", "--waiting-period", "0",
+           "--approval", aid)
+    assert p.returncode == 1 and "invalid_state" in p.stderr, p.stderr
+
+
 def test_global_rules_and_every_step_in_the_trail(make_instance):
     inst = make_instance()
     root = inst.root()

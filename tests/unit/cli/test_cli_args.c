@@ -340,7 +340,7 @@ static void test_version_and_errors_without_daemon(void **state)
 				"sys",	    "status",
 				NULL};
 	cli_exec(&r, NULL, NULL, nocert);
-	assert_int_equal(r.status, 2);
+	assert_int_equal(r.status, 1);
 	assert_non_null(strstr(r.err, "/nonexistent/ca.pem"));
 	cli_run_free(&r);
 }

@@ -411,7 +411,7 @@ static void test_config_errors(void **state)
 		kw_client *c = (kw_client *)&e;
 		assert_int_equal(kw_client_new(&o, &e, &c), KW_E_INVALID);
 		assert_ptr_equal(c, (kw_client *)&e);
-		assert_string_equal(e.code, "invalid_config");
+		assert_string_equal(e.code, "invalid_address");
 		if (strstr(e.message, cases[i].msg) == NULL)
 			fail_msg("%s: %s", cases[i].addr, e.message);
 	}
