@@ -564,7 +564,7 @@ def main():
                     help="CI smoke run: 1 rep, short, few fillers")
     a = ap.parse_args()
     if a.quick:
-        a.reps, a.seconds, a.warmup, a.fillers = 1, 0.5, 0.2, 50
+        a.reps, a.seconds, a.warmup, a.fillers = 1, 0.3, 0.1, 50
         a.softhsm_fillers = 20
         a.conns = min(a.conns, 16)
     build = pathlib.Path(a.build).resolve()
