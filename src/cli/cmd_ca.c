@@ -67,13 +67,6 @@ static const kw_cli_field tsa_fields[] = {
 	{"updated", "updated"},	   {NULL, NULL},
 };
 
-kw_rc kw_cli_gated_call(kw_cli *cli, const kw_cli_args *a, const char *method,
-			kw_client_path *p, json_t *body, json_t **out)
-{
-	kw_client_path_query(p, "partition", kw_cli_arg(a, "partition"));
-	return kw_cli_call(cli, method, kw_client_path_get(p), body, NULL, out);
-}
-
 kw_rc kw_cli_pem_out(kw_cli *cli, const json_t *res, const char *member,
 		     const char *path)
 {
@@ -172,7 +165,7 @@ static kw_rc ca_create(kw_cli *cli, const kw_cli_args *a, json_t *body)
 	kw_rc rc;
 
 	kw_client_path_init(&p, "/v1/ca");
-	rc = kw_cli_gated_call(cli, a, "POST", &p, body, &res);
+	rc = kw_cli_call_in(cli, "POST", &p, body, &res);
 	if (rc == KW_OK)
 		rc = done(cli, a, res, ca_fields);
 	json_decref(res);
@@ -340,7 +333,7 @@ static kw_rc ca_issue(kw_cli *cli, const kw_cli_args *a)
 		kw_client_path_init(&p, "/v1/ca");
 		kw_client_path_seg(&p, a->operand);
 		kw_client_path_lit(&p, "/issue");
-		rc = kw_cli_gated_call(cli, a, "POST", &p, body, &res);
+		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
 	}
 	if (rc == KW_OK)
 		rc = done(cli, a, res, cert_fields);
@@ -376,7 +369,7 @@ static kw_rc ca_revoke(kw_cli *cli, const kw_cli_args *a)
 	kw_client_path_init(&p, "/v1/certs");
 	kw_client_path_seg(&p, a->operand);
 	kw_client_path_lit(&p, "/revoke");
-	rc = kw_cli_gated_call(cli, a, "POST", &p, body, &res);
+	rc = kw_cli_call_in(cli, "POST", &p, body, &res);
 	if (rc == KW_OK)
 		kw_cli_print_object(cli, res, cert_fields);
 	json_decref(res);

@@ -65,7 +65,7 @@ static kw_rc codesign(kw_cli *cli, const kw_cli_args *a)
 		kw_client_path_init(&p, "/v1/keys");
 		kw_client_path_seg(&p, kw_cli_arg(a, "key"));
 		kw_client_path_lit(&p, "/codesign");
-		rc = kw_cli_gated_call(cli, a, "POST", &p, body, &res);
+		rc = kw_cli_call_in(cli, "POST", &p, body, &res);
 	}
 	if (rc == KW_OK)
 		rc = kw_cli_b64_to_file(cli, res, "cms", out, 0644);

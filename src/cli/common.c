@@ -245,7 +245,7 @@ kw_rc kw_cli_call(kw_cli *cli, const char *method, const char *path,
 					 "long");
 	/* --approval ID: the request runs under that approval (?approval=) */
 	const char *approval = kw_cli_arg(cli->args, "approval");
-	char *with = NULL;
+	kw_client_path with;
 	if (approval != NULL) {
 		size_t n = strlen(approval);
 		if (n == 0 || n > 64 ||
@@ -254,16 +254,16 @@ kw_rc kw_cli_call(kw_cli *cli, const char *method, const char *path,
 			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
 			return kw_cli_usage(cli, "--approval: expected an "
 						 "approval id (a-...)");
-		if (asprintf(&with, "%s%capproval=%s", path,
-			     strchr(path, '?') != NULL ? '&' : '?',
-			     approval) < 0)
-			return kw_cli_fail(cli, KW_E_NOMEM, "out of memory");
-		path = with;
+		kw_client_path_init(&with, path);
+		kw_client_path_query(&with, "approval", approval);
+		path = kw_client_path_get(&with);
+		if (path == NULL)
+			return kw_cli_usage(cli, "the request path is too "
+						 "long");
 	}
 	long status = 0;
 	json_t *res = NULL;
 	rc = kw_client_call(c, method, path, body, &status, &res);
-	free(with);
 	if (rc == KW_OK && status == 202) {
 		/* parked for a quorum: not done, whatever the command */
 		const json_t *ap = json_object_get(res, "approval");

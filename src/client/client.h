@@ -144,6 +144,7 @@ typedef struct kw_client_path {
 	bool query;
 } kw_client_path;
 
+/* Starts with prefix (literal; it may hold a query already). */
 void kw_client_path_init(kw_client_path *p, const char *prefix);
 /* Appends "/" and the escaped segment. */
 void kw_client_path_seg(kw_client_path *p, const char *segment);

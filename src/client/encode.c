@@ -43,7 +43,8 @@ void kw_client_path_init(kw_client_path *p, const char *prefix)
 	p->len = 0;
 	p->buf[0] = '\0';
 	p->overflow = false;
-	p->query = false;
+	/* a prefix with a query already: further arguments follow with & */
+	p->query = strchr(prefix, '?') != NULL;
 	append(p, prefix, strlen(prefix));
 }
 

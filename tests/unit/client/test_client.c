@@ -462,6 +462,11 @@ static void test_path_builder(void **state)
 	assert_string_equal(kw_client_path_get(&p),
 			    "/v1/keys/release%20signing%2F%C3%BC/rotate"
 			    "?partition=a%26b%3Dc&limit=5");
+	/* a prefix that has a query already: the next argument joins it */
+	kw_client_path_init(&p, "/v1/keys?partition=a");
+	kw_client_path_query(&p, "approval", "a-1");
+	assert_string_equal(kw_client_path_get(&p),
+			    "/v1/keys?partition=a&approval=a-1");
 	kw_client_path_init(&p, "/v1/keys");
 	kw_client_path_seg(&p, "..");
 	assert_null(kw_client_path_get(&p));
