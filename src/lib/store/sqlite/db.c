@@ -198,9 +198,7 @@ kw_rc kw_sq_conn_open(kw_sq_be *be, kw_sq_conn **out)
 			 "PRAGMA synchronous = FULL;"
 			 "PRAGMA secure_delete = ON;"
 			 "PRAGMA mmap_size = %llu;",
-			 (unsigned long long)(KW_SQ_MMAP_TOTAL /
-					      (be->pool_max > 0 ? be->pool_max
-								: 1)));
+			 (unsigned long long)(KW_SQ_MMAP_TOTAL / be->pool_max));
 		src = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 	}
 	if (src != SQLITE_OK) {

@@ -12,14 +12,13 @@
 #include "store/internal.h"
 #include "store/sqlite/sqlite.h"
 
-/* One connection of the pool, used by one transaction at a time. Its
- * statements are prepared on first use and kept (SQLITE_PREPARE_PERSISTENT):
- * no operation prepares SQL again. */
-
 /* Bytes of the database file memory-mapped by all the pool's connections
  * together (each maps KW_SQ_MMAP_TOTAL / pool size). */
 #define KW_SQ_MMAP_TOTAL (128ull << 20)
 
+/* One connection of the pool, used by one transaction at a time. Its
+ * statements are prepared on first use and kept (SQLITE_PREPARE_PERSISTENT):
+ * no operation prepares SQL again. */
 typedef struct kw_sq_conn {
 	sqlite3 *db;
 	struct kw_sq_be *be;
