@@ -47,6 +47,7 @@ void audit_items_complete(kw_audit *a, audit_item *list)
 		list = it->next;
 		it->cb(it->arg, it->rc, it->rc == KW_OK ? it->seq : 0);
 		json_decref(it->entry);
+		audit_text_clear(&it->text);
 		free(it);
 	}
 }
@@ -179,12 +180,20 @@ static kw_rc submit_item(kw_audit *a, audit_item_kind kind, json_t *entry,
 	it->arg = arg;
 	it->out_key_id = out_key_id;
 	entry = NULL;
+	/* The canonical text is made here, on the submitter's thread. */
+	if (kind == AUDIT_ITEM_EVENT) {
+		rc = audit_text_make(it->entry, &it->text);
+		if (rc != KW_OK)
+			goto out;
+	}
 	rc = enqueue(a, it);
 	if (rc == KW_OK)
 		it = NULL;
 out:
-	if (it != NULL)
+	if (it != NULL) {
 		json_decref(it->entry);
+		audit_text_clear(&it->text);
+	}
 	free(it);
 	json_decref(entry);
 	return rc;

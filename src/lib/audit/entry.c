@@ -174,10 +174,71 @@ out:
 	return rc;
 }
 
-kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, json_t *e)
+static const char *const chain_names[AUDIT_CHAIN_MEMBERS] = {"hash", "prev",
+							     "seq", "time"};
+
+kw_rc audit_text_make(const json_t *e, audit_text *out)
+{
+	return kw_jcs_encode_parts(e, chain_names, AUDIT_CHAIN_MEMBERS,
+				   &out->text, out->ends);
+}
+
+void audit_text_clear(audit_text *t)
+{
+	free(t->text);
+	t->text = NULL;
+}
+
+/* The canonical text of p with the chain's members chain[] (each
+ * '"name":value', NULL to leave it out) put in their places. */
+static char *join(const audit_text *p, const char *const *chain,
+		  size_t *out_len)
+{
+	/* braces, commas, NUL */
+	size_t len = 3 + AUDIT_CHAIN_MEMBERS * 2 + p->ends[AUDIT_CHAIN_MEMBERS];
+	size_t start = 0;
+	size_t n = 0;
+	char *out;
+
+	for (size_t k = 0; k < AUDIT_CHAIN_MEMBERS; k++)
+		len += chain[k] != NULL ? strlen(chain[k]) : 0;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	out[n++] = '{';
+	for (size_t k = 0; k <= AUDIT_CHAIN_MEMBERS; k++) {
+		size_t part = p->ends[k] - start;
+
+		if (part > 0) {
+			if (n > 1)
+				out[n++] = ',';
+			memcpy(out + n, p->text + start, part);
+			n += part;
+		}
+		start = p->ends[k];
+		if (k == AUDIT_CHAIN_MEMBERS || chain[k] == NULL)
+			continue;
+		if (n > 1)
+			out[n++] = ',';
+		memcpy(out + n, chain[k], strlen(chain[k]));
+		n += strlen(chain[k]);
+	}
+	out[n++] = '}';
+	out[n] = '\0';
+	*out_len = n;
+	return out;
+}
+
+kw_rc audit_entry_append_text(kw_store_txn *t, audit_head *h,
+			      const audit_text *p, bool checkpoint)
 {
 	char time_text[32];
 	char hash[KW_AUDIT_HASH_HEX_LEN + 1];
+	char m_hash[KW_AUDIT_HASH_HEX_LEN + 16];
+	char m_prev[KW_AUDIT_HASH_HEX_LEN + 16];
+	char m_seq[40];
+	char m_time[48];
+	const char *chain[AUDIT_CHAIN_MEMBERS] = {NULL, m_prev, m_seq, m_time};
 	char *text = NULL;
 	size_t len = 0;
 	int64_t now = audit_now_ms();
@@ -186,19 +247,23 @@ kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, json_t *e)
 	kw_rc rc = KW_E_NOMEM;
 
 	audit_time_format(when, time_text);
-	if (json_object_set_new(e, "seq",
-				json_integer((json_int_t)h->seq + 1)) != 0 ||
-	    json_object_set_new(e, "time", json_string(time_text)) != 0 ||
-	    json_object_set_new(e, "prev", json_string(h->hash)) != 0)
+	snprintf(m_prev, sizeof(m_prev), "\"prev\":\"%s\"", h->hash);
+	snprintf(m_seq, sizeof(m_seq), "\"seq\":%llu",
+		 (unsigned long long)h->seq + 1);
+	snprintf(m_time, sizeof(m_time), "\"time\":\"%s\"", time_text);
+	/* The hash covers the entry without its "hash" member. */
+	text = join(p, chain, &len);
+	if (text == NULL)
 		goto out;
-	rc = kw_audit_entry_hash(e, hash);
+	rc = kw_audit_sha256_hex(text, len, hash);
 	if (rc != KW_OK)
 		goto out;
+	snprintf(m_hash, sizeof(m_hash), "\"hash\":\"%s\"", hash);
+	chain[0] = m_hash;
+	free(text);
 	rc = KW_E_NOMEM;
-	if (json_object_set_new(e, "hash", json_string(hash)) != 0)
-		goto out;
-	rc = kw_jcs_encode(e, NULL, &text, &len);
-	if (rc != KW_OK)
+	text = join(p, chain, &len);
+	if (text == NULL)
 		goto out;
 	rc = kw_store_audit_append(t, h->seq + 1, (const uint8_t *)text, len);
 	if (rc != KW_OK)
@@ -206,8 +271,7 @@ kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, json_t *e)
 	h->seq++;
 	memcpy(h->hash, hash, sizeof(h->hash));
 	h->time_ms = when;
-	if (strcmp(json_string_value(json_object_get(e, "op")), "checkpoint") ==
-	    0) {
+	if (checkpoint) {
 		h->since_cp = 0;
 		h->last_cp_seq = h->seq;
 		h->last_cp_mono_ms = audit_mono_ms();
@@ -216,6 +280,20 @@ kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, json_t *e)
 	}
 out:
 	free(text);
+	return rc;
+}
+
+kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, const json_t *e)
+{
+	audit_text p = {0};
+	kw_rc rc = audit_text_make(e, &p);
+
+	if (rc == KW_OK)
+		rc = audit_entry_append_text(
+			t, h, &p,
+			strcmp(json_string_value(json_object_get(e, "op")),
+			       "checkpoint") == 0);
+	audit_text_clear(&p);
 	return rc;
 }
 

@@ -40,11 +40,24 @@ typedef enum audit_item_kind {
 	AUDIT_ITEM_ROTATE = 2,
 } audit_item_kind;
 
+/* The members the writer adds to an entry: hash, prev, seq, time. */
+#define AUDIT_CHAIN_MEMBERS 4
+
+/* An entry without the chain's members, in canonical form and cut where
+ * they go (kw_jcs_encode_parts): made on the submitter's thread, so that
+ * the writer, which works through the chain one entry at a time, only
+ * joins strings and hashes. */
+typedef struct audit_text {
+	char *text;
+	size_t ends[AUDIT_CHAIN_MEMBERS + 1];
+} audit_text;
+
 /* One submission. The writer fills rc and seq, then calls cb once. */
 typedef struct audit_item {
 	struct audit_item *next;
 	audit_item_kind kind;
-	json_t *entry; /* EVENT: every field but seq, time, prev, hash */
+	json_t *entry;	 /* EVENT: every field but seq, time, prev, hash */
+	audit_text text; /* EVENT: entry, canonical */
 	kw_audit_done_cb cb;
 	void *arg;
 	char *out_key_id; /* ROTATE: receives the new key id, or NULL */
@@ -124,10 +137,20 @@ kw_rc audit_entry_from_event(const kw_audit_event *ev, const char *node,
 kw_rc audit_entry_system(const char *node, const char *op, const char *reason,
 			 json_t *detail, json_t **out);
 
-/* Completes e as the next entry after *h (seq, time, prev, hash), appends
- * it in t and advances *h. sig/key_id, if set, are already in e.
- * KW_OK, the store's codes, KW_E_NOMEM. */
-kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, json_t *e);
+/* e (without seq, time, prev, hash) as an audit_text. KW_OK, KW_E_INVALID
+ * (e is not an entry kw_jcs_encode_parts takes), KW_E_NOMEM. */
+kw_rc audit_text_make(const json_t *e, audit_text *out);
+void audit_text_clear(audit_text *t);
+
+/* Completes the prepared entry p as the next entry after *h (seq, time,
+ * prev, hash), appends it in t and advances *h; checkpoint tells whether
+ * it is one. KW_OK, the store's codes, KW_E_NOMEM. */
+kw_rc audit_entry_append_text(kw_store_txn *t, audit_head *h,
+			      const audit_text *p, bool checkpoint);
+
+/* The same for an entry of the writer's own (audit_entry_system), with
+ * sig/key_id already in e for a checkpoint. */
+kw_rc audit_entry_append(kw_store_txn *t, audit_head *h, const json_t *e);
 
 /* Reads the head of the chain from the store (its own read transaction).
  * KW_OK, KW_E_STORAGE, KW_E_INTEGRITY (the last entry is malformed or its

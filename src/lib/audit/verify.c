@@ -27,8 +27,8 @@ struct kw_audit_verifier {
 };
 
 /* Lowercase hex SHA-256 of p[0..len). */
-static kw_rc sha256_hex(const void *p, size_t len,
-			char out[static KW_AUDIT_HASH_HEX_LEN + 1])
+kw_rc kw_audit_sha256_hex(const void *p, size_t len,
+			  char out[static KW_AUDIT_HASH_HEX_LEN + 1])
 {
 	uint8_t md[KW_DIGEST_MAX];
 	size_t md_len = 0;
@@ -50,7 +50,7 @@ kw_rc kw_audit_entry_hash(const json_t *entry,
 		goto out;
 	rc = kw_jcs_encode(entry, "hash", &text, &len);
 	if (rc == KW_OK)
-		rc = sha256_hex(text, len, out);
+		rc = kw_audit_sha256_hex(text, len, out);
 out:
 	free(text);
 	return rc;
@@ -67,7 +67,7 @@ kw_rc kw_audit_key_id(const kw_ckey *k,
 		goto out;
 	rc = kw_ckey_public_der(k, &der, &der_len);
 	if (rc == KW_OK)
-		rc = sha256_hex(der, der_len, out);
+		rc = kw_audit_sha256_hex(der, der_len, out);
 out:
 	free(der);
 	return rc;

@@ -44,6 +44,11 @@
 #define KW_AUDIT_SIG_LEN    64 /* Ed25519 signature bytes */
 #define KW_AUDIT_REASON_MAX 256
 
+/* Lowercase hex SHA-256 of p[0..len), NUL-terminated. KW_OK, KW_E_INVALID,
+ * KW_E_CRYPTO. */
+kw_rc kw_audit_sha256_hex(const void *p, size_t len,
+			  char out[static KW_AUDIT_HASH_HEX_LEN + 1]);
+
 /* Lowercase hex SHA-256 of the canonical JSON of entry without its "hash"
  * member, NUL-terminated. KW_OK, KW_E_INVALID, KW_E_UNSUPPORTED (see
  * kw_jcs_encode), KW_E_CRYPTO, KW_E_NOMEM. */

@@ -220,7 +220,7 @@ static kw_rc do_item(batch *b, audit_item *it)
 
 	switch (it->kind) {
 	case AUDIT_ITEM_EVENT:
-		rc = audit_entry_append(b->t, &b->st, it->entry);
+		rc = audit_entry_append_text(b->t, &b->st, &it->text, false);
 		if (rc != KW_OK)
 			break;
 		it->rc = KW_OK;

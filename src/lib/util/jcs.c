@@ -226,8 +226,24 @@ static void put_string(jcs_buf *b, const char *s, size_t len)
 static void put_value(jcs_buf *b, const json_t *v, const char *omit,
 		      unsigned depth);
 
+/* Where kw_jcs_encode_parts cuts a top-level object (NULL: nowhere). */
+typedef struct jcs_cuts {
+	const char *const *names;
+	size_t n;
+	size_t *ends;
+} jcs_cuts;
+
+static int name_cmp(const char *name, size_t name_len, const jcs_member *m)
+{
+	const jcs_member a = {name, name_len, NULL};
+
+	return member_cmp(&a, m);
+}
+
+/* With cuts: the members without the braces, in parts split at the cut
+ * names (see kw_jcs_encode_parts). */
 static void put_object(jcs_buf *b, const json_t *v, const char *omit,
-		       unsigned depth)
+		       const jcs_cuts *cuts, unsigned depth)
 {
 	json_t *obj = (json_t *)v; /* jansson's iterators take non-const */
 	size_t n = json_object_size(obj);
@@ -260,19 +276,38 @@ static void put_object(jcs_buf *b, const json_t *v, const char *omit,
 	}
 	if (used > 1)
 		qsort(m, used, sizeof(*m), member_cmp);
-	buf_putc(b, '{');
-	for (size_t i = 0; i < used; i++) {
+	if (cuts == NULL)
+		buf_putc(b, '{');
+	for (size_t i = 0, k = 0, first = 0; i < used; i++) {
 		if (i > 0 && member_cmp(&m[i - 1], &m[i]) == 0) {
 			b->err = KW_E_INVALID;
 			goto out;
 		}
-		if (i > 0)
+		/* the parts that end before this member */
+		for (; cuts != NULL && k < cuts->n; k++) {
+			int c = name_cmp(cuts->names[k], strlen(cuts->names[k]),
+					 &m[i]);
+
+			if (c == 0) {
+				b->err = KW_E_INVALID; /* a cut is a member */
+				goto out;
+			}
+			if (c > 0)
+				break;
+			cuts->ends[k] = b->len;
+			first = i;
+		}
+		if (i > first)
 			buf_putc(b, ',');
 		put_string(b, m[i].name, m[i].name_len);
 		buf_putc(b, ':');
 		put_value(b, m[i].value, NULL, depth + 1);
 	}
-	buf_putc(b, '}');
+	if (cuts == NULL)
+		buf_putc(b, '}');
+	for (size_t k = 0; cuts != NULL && k <= cuts->n; k++)
+		if (k == cuts->n || cuts->ends[k] == SIZE_MAX)
+			cuts->ends[k] = b->len;
 out:
 	free(m);
 }
@@ -291,7 +326,7 @@ static void put_value(jcs_buf *b, const json_t *v, const char *omit,
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		put_object(b, v, omit, depth);
+		put_object(b, v, omit, NULL, depth);
 		break;
 	case JSON_ARRAY:
 		buf_putc(b, '[');
@@ -367,5 +402,36 @@ kw_rc kw_jcs_parse(const char *text, size_t len, json_t **out)
 	rc = KW_OK;
 out:
 	json_decref(v);
+	return rc;
+}
+
+kw_rc kw_jcs_encode_parts(const json_t *obj, const char *const *cuts,
+			  size_t ncuts, char **out, size_t *ends)
+{
+	jcs_buf b = {NULL, 0, 0, KW_OK};
+	jcs_cuts c = {cuts, ncuts, ends};
+	kw_rc rc = KW_E_INVALID;
+
+	if (!json_is_object(obj) || (cuts == NULL && ncuts > 0) ||
+	    out == NULL || ends == NULL)
+		goto out;
+	for (size_t k = 0; k < ncuts; k++) {
+		if (cuts[k] == NULL || !utf8_valid(cuts[k], strlen(cuts[k])) ||
+		    (k > 0 && name_cmp(cuts[k - 1], strlen(cuts[k - 1]),
+				       &(jcs_member){cuts[k], strlen(cuts[k]),
+						     NULL}) >= 0))
+			goto out;
+	}
+	for (size_t k = 0; k <= ncuts; k++)
+		ends[k] = SIZE_MAX;
+	put_object(&b, obj, NULL, &c, 0);
+	buf_put(&b, "", 0); /* an empty object still gets its NUL */
+	rc = b.err;
+	if (rc != KW_OK)
+		goto out;
+	*out = b.p;
+	b.p = NULL;
+out:
+	free(b.p);
 	return rc;
 }

@@ -43,6 +43,23 @@ kw_rc kw_jcs_encode(const json_t *v, const char *omit, char **out,
 		    size_t *out_len);
 
 /*
+ * The members of object obj in canonical form, without the braces, cut into
+ * ncuts + 1 parts at the names cuts[] (canonically sorted, none of them a
+ * member of obj): part k holds, comma-separated, the members that sort
+ * after cuts[k - 1] and before cuts[k]; it is (*out)[ends[k - 1] ..
+ * ends[k]), with ends[-1] taken as 0. Joining the non-empty parts and the
+ * members named by cuts, in order, with commas, inside braces gives the
+ * canonical form of obj with those members added. The audit writer
+ * completes prepared entries this way.
+ *
+ * KW_OK; KW_E_INVALID (obj not an object, cuts unsorted or invalid, a cut
+ * name that is a member of obj, and what kw_jcs_encode refuses);
+ * KW_E_UNSUPPORTED; KW_E_NOMEM.
+ */
+kw_rc kw_jcs_encode_parts(const json_t *obj, const char *const *cuts,
+			  size_t ncuts, char **out, size_t *ends);
+
+/*
  * Parses text[0..len) strictly (one JSON value, duplicate member names and
  * U+0000 in strings refused) into *out (a new reference).
  * KW_OK, KW_E_INVALID.

@@ -172,6 +172,102 @@ static void test_parse_strict(void **state)
 	json_decref(v);
 }
 
+/* Joins the parts of kw_jcs_encode_parts(obj) with the members named by
+ * cuts taken from full, and compares with kw_jcs_encode(full). */
+static void assert_parts(const char *full_text, const char *const *cuts,
+			 size_t n)
+{
+	json_t *full = NULL;
+	json_t *obj = NULL;
+	char *want = NULL;
+	char *parts = NULL;
+	size_t ends[8];
+	char got[1024] = "{";
+	size_t start = 0;
+
+	assert_true(n < 8);
+	assert_int_equal(kw_jcs_parse(full_text, strlen(full_text), &full),
+			 KW_OK);
+	assert_int_equal(kw_jcs_encode(full, NULL, &want, NULL), KW_OK);
+	obj = json_deep_copy(full);
+	for (size_t k = 0; k < n; k++)
+		json_object_del(obj, cuts[k]);
+	assert_int_equal(kw_jcs_encode_parts(obj, cuts, n, &parts, ends),
+			 KW_OK);
+	for (size_t k = 0; k <= n; k++) {
+		assert_true(ends[k] >= start);
+		if (ends[k] > start) {
+			if (strlen(got) > 1)
+				strcat(got, ",");
+			strncat(got, parts + start, ends[k] - start);
+		}
+		start = ends[k];
+		if (k < n && json_object_get(full, cuts[k]) != NULL) {
+			char *v = NULL;
+
+			assert_int_equal(
+				kw_jcs_encode(json_object_get(full, cuts[k]),
+					      NULL, &v, NULL),
+				KW_OK);
+			if (strlen(got) > 1)
+				strcat(got, ",");
+			strcat(got, "\"");
+			strcat(got, cuts[k]);
+			strcat(got, "\":");
+			strcat(got, v);
+			free(v);
+		}
+	}
+	assert_int_equal(start, strlen(parts));
+	strcat(got, "}");
+	assert_string_equal(got, want);
+	free(parts);
+	free(want);
+	json_decref(obj);
+	json_decref(full);
+}
+
+/* The writer's way of completing an entry gives its canonical form, for
+ * cuts at the start, the end, between every member, and none at all. */
+static void test_parts_join_to_canonical(void **state)
+{
+	static const char *const chain[] = {"hash", "prev", "seq", "time"};
+	static const char *const edge[] = {"a", "zz"};
+	const char *entry =
+		"{\"seq\":7,\"time\":\"2026-11-26T15:00:00.000Z\","
+		"\"node\":\"n\\u00e9\",\"principal\":\"al\\nice\","
+		"\"partition\":\"p\",\"op\":\"key.sign\","
+		"\"key\":{\"name\":\"k\",\"version\":2},"
+		"\"result\":\"ok\",\"reason\":\"\",\"request_id\":\"r\","
+		"\"source\":\"unix\",\"prev\":\"00\",\"hash\":\"ff\","
+		"\"detail\":{\"z\":[1,{\"b\":null,\"a\":true}],"
+		"\"\\ud83d\\ude00\":\"x\"}}";
+	char *parts = NULL;
+	size_t ends[3];
+	json_t *o = json_pack("{s:s}", "seq", "x");
+	static const char *const unsorted[] = {"time", "hash"};
+	static const char *const member[] = {"seq"};
+
+	(void)state;
+	assert_parts(entry, chain, 4);
+	assert_parts(entry, edge, 2);
+	assert_parts(entry, NULL, 0);
+	assert_parts("{}", chain, 4);
+	assert_parts("{\"hash\":1,\"time\":2}", chain, 4);
+	assert_parts("{\"a\":1,\"zz\":2,\"m\":3}", edge, 2);
+	/* refused: unsorted cuts, a cut that is a member, not an object */
+	assert_int_equal(kw_jcs_encode_parts(o, unsorted, 2, &parts, ends),
+			 KW_E_INVALID);
+	assert_int_equal(kw_jcs_encode_parts(o, member, 1, &parts, ends),
+			 KW_E_INVALID);
+	assert_int_equal(kw_jcs_encode_parts(json_object_get(o, "seq"), member,
+					     1, &parts, ends),
+			 KW_E_INVALID);
+	assert_int_equal(kw_jcs_encode_parts(o, NULL, 1, &parts, ends),
+			 KW_E_INVALID);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_omit_top_level_only),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_parse_strict),
+		cmocka_unit_test(test_parts_join_to_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
