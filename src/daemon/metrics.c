@@ -186,10 +186,20 @@ char *kw_metrics_render(kw_metrics *m, const kw_svc_health *h, long connections,
 	    "# HELP keywarden_audit_backlog Audit events queued, not yet "
 	    "durable.\n# TYPE keywarden_audit_backlog gauge\n"
 	    "keywarden_audit_backlog %llu\n"
+	    "# HELP keywarden_audit_entries_total Audit entries written "
+	    "since start (events, checkpoints, alerts).\n"
+	    "# TYPE keywarden_audit_entries_total counter\n"
+	    "keywarden_audit_entries_total %llu\n"
+	    "# HELP keywarden_audit_commits_total Audit write transactions "
+	    "(one fsync each) since start.\n"
+	    "# TYPE keywarden_audit_commits_total counter\n"
+	    "keywarden_audit_commits_total %llu\n"
 	    "# HELP keywarden_connections Open client connections.\n"
 	    "# TYPE keywarden_connections gauge\nkeywarden_connections %ld\n",
 	    h->initialized ? 1 : 0, h->sealed ? 1 : 0, h->audit_ok ? 1 : 0,
-	    (unsigned long long)h->audit_backlog, connections);
+	    (unsigned long long)h->audit_backlog,
+	    (unsigned long long)h->audit_entries,
+	    (unsigned long long)h->audit_commits, connections);
 	if (b.failed) {
 		free(b.p);
 		return NULL;

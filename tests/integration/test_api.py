@@ -320,3 +320,14 @@ def test_metrics_count_requests(shared_instance, tenant):
     assert lines["keywarden_sealed"] == "0"
     assert lines["keywarden_audit_healthy"] == "1"
     assert "keywarden_audit_backlog" in lines
+    # the audit counters move with what is written: each request above is
+    # an entry, and no commit holds fewer than one
+    entries = int(lines["keywarden_audit_entries_total"])
+    commits = int(lines["keywarden_audit_commits_total"])
+    root.ok("POST", q("/v1/keys/m/sign"), {"input": b64("x")})
+    text = shared_instance.unix().get("/metrics").body
+    after = dict(ln.rsplit(" ", 1) for ln in text.splitlines()
+                 if ln and not ln.startswith("#"))
+    assert int(after["keywarden_audit_entries_total"]) >= entries + 1
+    assert int(after["keywarden_audit_commits_total"]) >= commits + 1
+    assert 0 < commits <= entries

@@ -271,9 +271,14 @@ void kw_svc_health_get(kw_service *svc, kw_svc_health *out)
 	} else {
 		out->sealed = true;
 	}
+	kw_audit_stats as = {0};
+
 	out->audit_ok = kw_audit_healthy(svc->audit, out->audit_reason,
 					 sizeof(out->audit_reason));
-	out->audit_backlog = kw_audit_backlog(svc->audit);
+	kw_audit_stats_get(svc->audit, &as);
+	out->audit_backlog = as.backlog;
+	out->audit_entries = as.entries;
+	out->audit_commits = as.commits;
 }
 
 kw_rc kw_svc_authenticate(kw_service *svc, kw_svc_call *c, const char *token,

@@ -129,6 +129,8 @@ typedef struct kw_svc_health {
 	bool audit_ok;
 	char audit_reason[128];
 	uint64_t audit_backlog;
+	uint64_t audit_entries; /* written since start, all kinds */
+	uint64_t audit_commits; /* write transactions (fsyncs) since start */
 } kw_svc_health;
 
 void kw_svc_health_get(kw_service *svc, kw_svc_health *out);
