@@ -113,41 +113,6 @@ static void test_durable_after_crash(void **state)
 	assert_rec(f->s, KW_REC_KEY, "crash", 1, "survived");
 }
 
-/* The WAL is copied back into the database by the checkpointer thread
- * while commits go on: it starts again from its beginning instead of
- * growing with every commit (SQLite's own checkpoint, which ran inside a
- * commit, is off; the committing connection steps in only past
- * KW_SQ_CKPT_FRAMES_INLINE pages, far beyond what this test writes). */
-static void test_wal_checkpointed_in_background(void **state)
-{
-	enum { COMMITS = 2500, ENTRY = 3000, FRAME = 4096 + 24 };
-	fx *f = *state;
-	static uint8_t entry[ENTRY];
-	char wal[128];
-	struct stat st;
-	kw_store_txn *t;
-	uint64_t last = 0;
-
-	memset(entry, 'e', sizeof(entry));
-	for (uint64_t seq = 1; seq <= COMMITS; seq++) {
-		assert_int_equal(kw_store_txn_begin(f->s, true, &t), KW_OK);
-		assert_int_equal(
-			kw_store_audit_append(t, seq, entry, sizeof(entry)),
-			KW_OK);
-		assert_int_equal(kw_store_txn_commit(t), KW_OK);
-	}
-	/* each commit writes at least one page of its own */
-	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	assert_int_equal(stat(wal, &st), 0);
-	assert_true(st.st_size > 0);
-	assert_true(st.st_size < (off_t)FRAME * (COMMITS - 1000));
-	assert_int_equal(fx_reopen(f), KW_OK);
-	assert_int_equal(kw_store_txn_begin(f->s, false, &t), KW_OK);
-	assert_int_equal(kw_store_audit_last(t, &last), KW_OK);
-	assert_int_equal(last, COMMITS);
-	kw_store_txn_abort(t);
-}
-
 static void test_migration_fresh_and_idempotent(void **state)
 {
 	fx *f = *state;
@@ -518,7 +483,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_durable_after_reopen),
 		T(test_durable_after_crash),
-		T(test_wal_checkpointed_in_background),
 		T(test_migration_fresh_and_idempotent),
 		T(test_future_schema_refused),
 		cmocka_unit_test_setup_teardown(test_not_a_database,

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -161,119 +160,6 @@ out:
 	return rc;
 }
 
-/*
- * Checkpoints. SQLite would copy the WAL back into the database inside the
- * commit that takes the WAL past 1,000 pages — on the audit writer's
- * thread, most of the time, holding every request of that batch for the
- * copy and an fsync of the database file (the worst latencies under load).
- * Instead a commit that finds the WAL that long wakes the checkpointer,
- * which runs PASSIVE checkpoints on its own connection: they copy what no
- * reader still needs and never block writers.
- *
- * The WAL starts again from its beginning only when a write transaction
- * begins after everything in it was copied, and under load a writer has
- * nearly always begun before the checkpointer is done. So once the
- * checkpointer has copied all but the last few pages (KW_SQ_CKPT_TAIL), the
- * committing connection copies those itself, between two of its
- * transactions: a short copy and an fsync instead of 1,000 pages, and its
- * next transaction restarts the WAL. If the WAL still grows (a
- * checkpointer that cannot keep up), commits past KW_SQ_CKPT_FRAMES_INLINE
- * pages checkpoint by themselves, as SQLite would.
- */
-static bool ckpt_inline(sqlite3 *db, const char *name)
-{
-	int log = -1;
-	int done = -2;
-	int src = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-					    &log, &done);
-
-	return src == SQLITE_OK && log == done;
-}
-
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	kw_sq_be *be = arg;
-
-	if (frames < KW_SQ_CKPT_FRAMES)
-		return SQLITE_OK;
-	if (!be->ckpt_started || frames >= KW_SQ_CKPT_FRAMES_INLINE) {
-		(void)ckpt_inline(db, name);
-		return SQLITE_OK;
-	}
-	if (atomic_load(&be->ckpt_copied) + KW_SQ_CKPT_TAIL >= frames) {
-		if (ckpt_inline(db, name))
-			atomic_store(&be->ckpt_copied, 0); /* a new WAL next */
-		return SQLITE_OK;
-	}
-	pthread_mutex_lock(&be->ckpt_mu);
-	if (!be->ckpt_due) {
-		be->ckpt_due = true;
-		pthread_cond_signal(&be->ckpt_cv);
-	}
-	pthread_mutex_unlock(&be->ckpt_mu);
-	return SQLITE_OK;
-}
-
-static void *ckpt_main(void *arg)
-{
-	kw_sq_be *be = arg;
-
-	pthread_mutex_lock(&be->ckpt_mu);
-	for (;;) {
-		if (be->ckpt_stop)
-			break;
-		if (!be->ckpt_due) {
-			pthread_cond_wait(&be->ckpt_cv, &be->ckpt_mu);
-			continue;
-		}
-		be->ckpt_due = false;
-		pthread_mutex_unlock(&be->ckpt_mu);
-		int log = -1;
-		int done = -1;
-		/* SQLITE_BUSY (another checkpoint running) is no error. */
-		int src = sqlite3_wal_checkpoint_v2(be->ckpt_conn->db, NULL,
-						    SQLITE_CHECKPOINT_PASSIVE,
-						    &log, &done);
-		if (src == SQLITE_OK && done >= 0)
-			atomic_store(&be->ckpt_copied, done);
-		else if (src != SQLITE_BUSY)
-			KW_LOG_WARN("checkpoint: %s",
-				    sqlite3_errmsg(be->ckpt_conn->db));
-		pthread_mutex_lock(&be->ckpt_mu);
-	}
-	pthread_mutex_unlock(&be->ckpt_mu);
-	return NULL;
-}
-
-static kw_rc ckpt_start(kw_sq_be *be)
-{
-	kw_rc rc = kw_sq_conn_open(be, &be->ckpt_conn);
-
-	if (rc != KW_OK)
-		return rc;
-	/* it reads the WAL and writes the file: no map of its own */
-	if (sqlite3_exec(be->ckpt_conn->db, "PRAGMA mmap_size = 0", NULL, NULL,
-			 NULL) != SQLITE_OK ||
-	    pthread_create(&be->ckpt_thread, NULL, ckpt_main, be) != 0)
-		return KW_E_STORAGE;
-	be->ckpt_started = true;
-	return KW_OK;
-}
-
-static void ckpt_stop(kw_sq_be *be)
-{
-	if (be->ckpt_started) {
-		pthread_mutex_lock(&be->ckpt_mu);
-		be->ckpt_stop = true;
-		pthread_cond_signal(&be->ckpt_cv);
-		pthread_mutex_unlock(&be->ckpt_mu);
-		pthread_join(be->ckpt_thread, NULL);
-		be->ckpt_started = false;
-	}
-	kw_sq_conn_close(be->ckpt_conn);
-	be->ckpt_conn = NULL;
-}
-
 kw_rc kw_sq_conn_open(kw_sq_be *be, kw_sq_conn **out)
 {
 	kw_rc rc = KW_E_NOMEM;
@@ -319,8 +205,6 @@ kw_rc kw_sq_conn_open(kw_sq_be *be, kw_sq_conn **out)
 		rc = kw_sq_rc(c, src, "open database");
 		goto out;
 	}
-	/* replaces SQLite's automatic checkpoint (see wal_hook) */
-	sqlite3_wal_hook(c->db, wal_hook, be);
 	*out = c;
 	c = NULL;
 	rc = KW_OK;
@@ -436,7 +320,6 @@ out:
 
 static void be_free(kw_sq_be *be)
 {
-	ckpt_stop(be);
 	while (be->free_list != NULL) {
 		kw_sq_conn *c = be->free_list;
 		be->free_list = c->next_free;
@@ -445,8 +328,6 @@ static void be_free(kw_sq_be *be)
 	}
 	assert(be->conns == 0);
 	kw_store_gate_destroy(&be->gate);
-	pthread_cond_destroy(&be->ckpt_cv);
-	pthread_mutex_destroy(&be->ckpt_mu);
 	pthread_cond_destroy(&be->pool_cv);
 	pthread_mutex_destroy(&be->pool_mu);
 	free(be->path);
@@ -477,8 +358,6 @@ static kw_rc be_new(const kw_store_config *cfg, kw_sq_be **out)
 		pthread_mutex_destroy(&be->pool_mu);
 		goto out;
 	}
-	pthread_mutex_init(&be->ckpt_mu, NULL);
-	pthread_cond_init(&be->ckpt_cv, NULL);
 	*out = be;
 	be = NULL;
 	rc = KW_OK;
@@ -515,8 +394,6 @@ static kw_rc sq_open(const kw_store_config *cfg, void **out_be)
 		rc = kw_sq_conn_open(be, &c);
 	if (rc == KW_OK)
 		rc = kw_sq_schema_migrate(c);
-	if (rc == KW_OK)
-		rc = ckpt_start(be); /* once the file is in WAL mode */
 	if (rc != KW_OK)
 		goto out;
 	c->next_free = NULL;

@@ -6,7 +6,6 @@
 /* Shared by the files of store/sqlite/ only. */
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -27,13 +26,6 @@ typedef struct kw_sq_conn {
 	struct kw_sq_conn *next_free;
 } kw_sq_conn;
 
-/* WAL frames (pages) after a commit that call for a checkpoint, and the
- * backlog at which the committing connection checkpoints by itself. */
-#define KW_SQ_CKPT_FRAMES	 1000
-#define KW_SQ_CKPT_FRAMES_INLINE (16 * KW_SQ_CKPT_FRAMES)
-/* Pages the committing connection copies itself to end a round. */
-#define KW_SQ_CKPT_TAIL 64
-
 typedef struct kw_sq_be {
 	char *path;
 	unsigned busy_ms;
@@ -43,18 +35,6 @@ typedef struct kw_sq_be {
 	pthread_cond_t pool_cv; /* signalled when a connection comes back */
 	kw_sq_conn *free_list;	/* idle connections; guarded by pool_mu */
 	unsigned conns;		/* open connections; guarded by pool_mu */
-
-	/* The checkpointer: a thread with a connection of its own that
-	 * copies the WAL back into the database when a commit finds it
-	 * long (db.c, ckpt_main). */
-	pthread_t ckpt_thread;
-	bool ckpt_started;
-	kw_sq_conn *ckpt_conn;
-	pthread_mutex_t ckpt_mu;
-	pthread_cond_t ckpt_cv;
-	bool ckpt_due;		 /* guarded by ckpt_mu */
-	bool ckpt_stop;		 /* guarded by ckpt_mu */
-	_Atomic int ckpt_copied; /* WAL pages the last round had copied */
 } kw_sq_be;
 
 typedef struct kw_sq_txn {
