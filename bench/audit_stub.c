@@ -7,14 +7,20 @@
 #include "daemon/dev.h"
 #include "keywarden/audit.h"
 #include "keywarden/log.h"
+#include "keywarden/store.h"
 
 /*
- * BENCHMARK ONLY. Linked into bench/keywardend-bench-stub-audit (meson
- * option bench_stub_audit, off by default; never installed) with
- * -Wl,--wrap for the functions below, over the daemon's own objects: the
- * audit trail is opened as usual, but no operation's event is written or
- * waited for. bench/run.py compares this daemon with the real one to show
- * what durable auditing costs (issue 7: durable audit >= 0.9x).
+ * BENCHMARK ONLY. Linked into two binaries (meson option bench_stub_audit,
+ * off by default; never installed) with -Wl,--wrap for the functions
+ * below, over the daemon's own objects (bench/meson.build):
+ *   keywardend-bench-stub-audit   the audit trail is opened as usual, but
+ *                                 no operation's event is built, written
+ *                                 or waited for;
+ *   keywardend-bench-stub-writes  (KW_BENCH_STUB_WRITES) every step of
+ *                                 auditing runs but the store append: the
+ *                                 writer's transactions commit nothing.
+ * bench/run.py compares them with the real daemon to show what durable
+ * auditing costs (issue 7: durable audit >= 0.9x of audit writes stubbed).
  *
  * It refuses to run except in dev mode and says so loudly at start: a
  * daemon that audits nothing must never hold real keys. The normal
@@ -60,6 +66,19 @@ kw_rc __wrap_kw_audit_open(kw_store *s, kw_barrier *b,
 	return __real_kw_audit_open(s, b, cfg, out);
 }
 
+#ifdef KW_BENCH_STUB_WRITES
+/* keywardend-bench-stub-writes: the writer does all its work but the
+ * append; its transactions then commit nothing (no WAL write, no fsync). */
+kw_rc __wrap_kw_store_audit_append(kw_store_txn *t, uint64_t seq,
+				   const uint8_t *entry, size_t len);
+
+kw_rc __wrap_kw_store_audit_append(kw_store_txn *t, uint64_t seq,
+				   const uint8_t *entry, size_t len)
+{
+	return t == NULL || seq == 0 || entry == NULL || len == 0 ? KW_E_INVALID
+								  : KW_OK;
+}
+#else
 kw_rc __wrap_kw_audit_submit(kw_audit *a, const kw_audit_event *ev,
 			     kw_audit_done_cb cb, void *arg)
 {
@@ -80,3 +99,4 @@ kw_rc __wrap_kw_audit_append(kw_audit *a, const kw_audit_event *ev,
 		*out_seq = 0;
 	return KW_OK;
 }
+#endif
