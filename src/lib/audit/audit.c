@@ -185,6 +185,12 @@ static kw_rc submit_item(kw_audit *a, audit_item_kind kind, json_t *entry,
 		rc = audit_text_make(it->entry, &it->text);
 		if (rc != KW_OK)
 			goto out;
+		/* The writer needs the object only to count denials (alerts);
+		 * freeing the others here keeps that work off its thread. */
+		if (!audit_entry_denied(it->entry)) {
+			json_decref(it->entry);
+			it->entry = NULL;
+		}
 	}
 	rc = enqueue(a, it);
 	if (rc == KW_OK)

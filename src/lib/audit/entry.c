@@ -174,6 +174,13 @@ out:
 	return rc;
 }
 
+bool audit_entry_denied(const json_t *e)
+{
+	const char *r = json_string_value(json_object_get(e, "result"));
+
+	return r != NULL && strcmp(r, result_names[KW_AUDIT_DENIED]) == 0;
+}
+
 static const char *const chain_names[AUDIT_CHAIN_MEMBERS] = {"hash", "prev",
 							     "seq", "time"};
 

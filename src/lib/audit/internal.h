@@ -56,7 +56,8 @@ typedef struct audit_text {
 typedef struct audit_item {
 	struct audit_item *next;
 	audit_item_kind kind;
-	json_t *entry;	 /* EVENT: every field but seq, time, prev, hash */
+	json_t *entry;	 /* EVENT, denied: every field but seq, time, prev,
+			  * hash (for the alerts); else NULL */
 	audit_text text; /* EVENT: entry, canonical */
 	kw_audit_done_cb cb;
 	void *arg;
@@ -136,6 +137,9 @@ kw_rc audit_entry_from_event(const kw_audit_event *ev, const char *node,
  * alert, audit_resumed, audit_key_*. detail (may be NULL) is stolen. */
 kw_rc audit_entry_system(const char *node, const char *op, const char *reason,
 			 json_t *detail, json_t **out);
+
+/* True if e's result is "denied". */
+bool audit_entry_denied(const json_t *e);
 
 /* e (without seq, time, prev, hash) as an audit_text. KW_OK, KW_E_INVALID
  * (e is not an entry kw_jcs_encode_parts takes), KW_E_NOMEM. */

@@ -147,8 +147,7 @@ static kw_rc alert_if_burst(batch *b, const json_t *e)
 	static const char *const kinds[] = {"principal", "source"};
 	kw_rc rc = KW_OK;
 
-	if (strcmp(json_string_value(json_object_get(e, "result")), "denied") !=
-	    0)
+	if (e == NULL || !audit_entry_denied(e))
 		return KW_OK;
 	for (size_t i = 0; i < 2 && rc == KW_OK; i++) {
 		const char *v = json_string_value(json_object_get(e, kinds[i]));
