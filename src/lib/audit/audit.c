@@ -183,8 +183,10 @@ static kw_rc submit_item(kw_audit *a, audit_item_kind kind, json_t *entry,
 	/* The canonical text is made here, on the submitter's thread. */
 	if (kind == AUDIT_ITEM_EVENT) {
 		rc = audit_text_make(it->entry, &it->text);
-		if (rc != KW_OK)
+		if (rc != KW_OK) {
+			rc = rc == KW_E_NOMEM ? rc : KW_E_INVALID; /* a real */
 			goto out;
+		}
 		/* The writer needs the object only to count denials (alerts);
 		 * freeing the others here keeps that work off its thread. */
 		if (!audit_entry_denied(it->entry)) {
