@@ -109,6 +109,18 @@ def minimal_pe():
     return hdr + bytes(0x200 - len(hdr)) + b"\xc3" + bytes(0x1ff)
 
 
+def authenticode(t, exe, certs, signed, ca):
+    """Signs exe into signed with the token's key tool-rsa through the
+    module (certificate chain certs), then verifies it against ca; returns
+    osslsigncode's verify output (either step failing fails the test)."""
+    ok(t.run(["osslsigncode", "sign", "-pkcs11engine", ENGINE,
+              "-pkcs11module", t.module, "-certs", certs, "-key",
+              uri(t, "tool-rsa"), "-h", "sha256", "-n", "keywarden test",
+              "-in", exe, "-out", signed]))
+    return ok(run(["osslsigncode", "verify", "-in", signed, "-CAfile",
+                   ca]))
+
+
 def test_osslsigncode_sign_and_verify(keys, tmp_path):
     t = keys
     cert = tmp_path / "cert.pem"
@@ -122,12 +134,7 @@ def test_osslsigncode_sign_and_verify(keys, tmp_path):
     unsigned = run(["osslsigncode", "verify", "-in", exe])
     assert unsigned.returncode != 0  # nothing to verify yet
     signed = tmp_path / "signed.exe"
-    ok(t.run(["osslsigncode", "sign", "-pkcs11engine", ENGINE,
-              "-pkcs11module", t.module, "-certs", cert, "-key",
-              uri(t, "tool-rsa"), "-h", "sha256", "-n", "keywarden test",
-              "-in", exe, "-out", signed]))
-    out = ok(run(["osslsigncode", "verify", "-in", signed, "-CAfile",
-                  cert]))
+    out = authenticode(t, exe, cert, signed, cert)
     assert "Signature verification: ok" in out
     # A changed byte breaks it.
     data = bytearray(signed.read_bytes())
@@ -162,12 +169,7 @@ def test_osslsigncode_with_a_keywarden_ca_certificate(keys, tmp_path):
     exe = tmp_path / "app.exe"
     exe.write_bytes(minimal_pe())
     signed = tmp_path / "app-signed.exe"
-    ok(t.run(["osslsigncode", "sign", "-pkcs11engine", ENGINE,
-              "-pkcs11module", t.module, "-certs", certs, "-key",
-              uri(t, "tool-rsa"), "-h", "sha256", "-n", "keywarden test",
-              "-in", exe, "-out", signed]))
-    out = ok(run(["osslsigncode", "verify", "-in", signed, "-CAfile",
-                  tmp_path / "root.pem"]))
+    out = authenticode(t, exe, certs, signed, tmp_path / "root.pem")
     assert "Signature verification: ok" in out, out
     # not against another root
     other = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
